@@ -1,0 +1,202 @@
+"""The `guihua` command line. Every command takes --json and exits non-zero on error."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app.settings import Settings
+from corpus.errors import GuihuaError
+from corpus.ingest import IngestReport, ingest_embedded_laws, ingest_paths, remove_document
+from corpus.lookup import lookup_article
+from corpus.model import Level
+from corpus.readers.base import Progress as ProgressFn
+from corpus.store import ClauseStore
+
+app = typer.Typer(help="guihua 国土空间规划智能助手 / territorial spatial planning assistant",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+eval_app = typer.Typer(help="基准与评测 / benchmarks and evaluations", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读输出 / machine-readable output")]
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _store(settings: Settings) -> ClauseStore:
+    return ClauseStore(settings.store_path)
+
+
+def _fail(message: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"error": message}, ensure_ascii=False))
+    else:
+        err.print(f"[red]错误 / error:[/red] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+def _emit(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@contextmanager
+def _progress(label: str, enabled: bool) -> Iterator[ProgressFn]:
+    """A progress bar on stderr for interactive use; silent under --json or in pipes."""
+    if not enabled or not err.is_terminal:
+        yield lambda done, total, what: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[what]}"), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task(label, total=None, what="")
+
+        def update(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, what=what)
+
+        yield update
+
+
+def _parse_date(text: Optional[str], as_json: bool) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"日期格式应为 YYYY-MM-DD / dates are YYYY-MM-DD: {text!r}", as_json)
+    return None
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        _emit(report.to_dict())
+        return
+    for outcome in report.outcomes:
+        if outcome.failed:
+            err.print(f"[red]✗[/red] {outcome.message}", highlight=False)
+    counts = "，".join(f"{k} {v}" for k, v in report.counts().items()) or "无文件 / no files"
+    out.print(f"导入结果 / ingest: {counts}", highlight=False)
+
+
+@app.command()
+def setup(as_json: JsonFlag = False) -> None:
+    """准备内置法律库（可重复执行）/ prepare the embedded law corpus (idempotent)."""
+    settings = _settings()
+    try:
+        with _store(settings) as store, _progress("导入内置法律库", not as_json) as progress:
+            report = ingest_embedded_laws(store, progress)
+            counts = store.counts()
+    except GuihuaError as exc:
+        _fail(str(exc), as_json)
+        return
+    if as_json:
+        _emit({"data_dir": str(settings.data_dir), "store": counts, **report.to_dict()})
+    else:
+        _print_report(report, as_json)
+        out.print(f"数据目录 / data: {settings.data_dir}  文件 {counts['documents']} 部，"
+                  f"条文节点 {counts['clauses']} 条", highlight=False)
+    if report.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ingest(paths: Annotated[list[Path], typer.Argument(help="文件或文件夹 / files or folders")],
+           level: Annotated[Optional[Level], typer.Option(help="效力层级 / document level")] = None,
+           genre: Annotated[Optional[str], typer.Option(
+               help="statute | standard | case | table | generic（默认自动识别）")] = None,
+           as_json: JsonFlag = False) -> None:
+    """导入文件（重复导入相同文件不做改动，修改后的文件替换旧版本）/ ingest files or folders."""
+    settings = _settings()
+    try:
+        with _store(settings) as store, _progress("导入", not as_json) as progress:
+            report = ingest_paths(store, paths, level=level, genre=genre,
+                                  limits=settings.limits, progress=progress)
+    except GuihuaError as exc:
+        _fail(str(exc), as_json)
+        return
+    _print_report(report, as_json)
+    if report.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def remove(document: Annotated[str, typer.Argument(help="文档 id（名称@版本）或源文件路径")],
+           as_json: JsonFlag = False) -> None:
+    """删除一个文档 / remove one document (by id or source path)."""
+    try:
+        with _store(_settings()) as store:
+            outcomes = remove_document(store, document)
+    except GuihuaError as exc:
+        _fail(str(exc), as_json)
+        return
+    if as_json:
+        _emit([o.to_dict() for o in outcomes])
+    else:
+        for outcome in outcomes:
+            out.print(f"{outcome.action}: {outcome.doc_id}", highlight=False)
+
+
+@app.command()
+def docs(name: Annotated[Optional[str], typer.Argument(help="只列出名称含此字样的文档")] = None,
+         as_json: JsonFlag = False) -> None:
+    """列出已导入的文档及其版本 / list ingested documents and their versions."""
+    with _store(_settings()) as store:
+        records = [r for r in store.documents() if not name or name in r.title]
+    today = date.today()
+    rows = [{"doc_id": r.doc_id, "title": r.title, "level": r.level, "status": r.status_on(today),
+             "valid_from": r.valid_from, "valid_to": r.valid_to, "clauses": r.n_clauses,
+             "source": r.source} for r in records]
+    if as_json:
+        _emit(rows)
+        return
+    for row in rows:
+        out.print(f"{row['doc_id']}\t{row['level']}\t{row['status']}\t{row['clauses']} 条文节点\t"
+                  f"{row['source']}", highlight=False)
+    out.print(f"共 {len(rows)} 个文档 / documents", highlight=False)
+
+
+@app.command()
+def article(law: Annotated[str, typer.Argument(help="法规名称，如 土地管理法")],
+            number: Annotated[str, typer.Argument(help="条号，如 35、第三十五条、10之1、4.0.1")],
+            as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD")] = None,
+            as_json: JsonFlag = False) -> None:
+    """按名称和条号查询条文原文 / one clause, verbatim, in force on a date."""
+    day = _parse_date(as_of, as_json)
+    try:
+        with _store(_settings()) as store:
+            result = lookup_article(store, law, number, day)
+    except GuihuaError as exc:
+        _fail(str(exc), as_json)
+        return
+    if as_json:
+        _emit(result)
+        return
+    valid = f"{result['valid_from'] or '?'} 起" + (f"，至 {result['valid_to']}" if result["valid_to"] else "")
+    out.print(f"《{result['title']}》{result['label']}  [{result['level']} · {result['status']} · {valid}]",
+              highlight=False)
+    if result["path"]:
+        out.print(" / ".join(result["path"]), style="dim", highlight=False)
+    out.print(result["text"], highlight=False)
+    out.print(f"id: {result['id']}   来源 / source: {result['source']}", style="dim",
+              highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("已中断 / interrupted")
+        sys.exit(130)
