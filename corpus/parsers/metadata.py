@@ -15,11 +15,11 @@ _NATIONAL_PREFIX = "中华人民共和国"
 _REGION = re.compile(r"^([\u4e00-\u9fa5]{2,9}?(?:特别行政区|自治区|自治州|自治县|省|市|县|区|州|盟))")
 _NOT_REGIONS = {"城市", "城区", "市区", "地区", "山区", "景区", "社区", "园区", "片区", "街区", "矿区"}
 _BODY = re.compile(
-    r"((?:全国|[\u4e00-\u9fa5]{2,9}?(?:省|市|自治区|县|区))人民代表大会常务委员会"
-    r"|(?:全国|[\u4e00-\u9fa5]{2,9}?(?:省|市|自治区|县|区))人民代表大会"
-    r"|国务院|最高人民法院|最高人民检察院"
+    r"(?P<place>全国|[\u4e00-\u9fa5]{2,9}?(?:省|市|自治区|自治州|县|区))(?:第[一二三四五六七八九十]+届)?"
+    r"(?P<congress>人民代表大会(?:常务委员会)?)"
+    r"|(?P<other>国务院|最高人民法院|最高人民检察院"
     r"|[\u4e00-\u9fa5]{2,9}?(?:省|市|自治区|县|区)人民政府"
-    r"|[\u4e00-\u9fa5]{2,10}?部)")
+    r"|[\u4e00-\u9fa5]{2,10}?部(?=令|第|公告|发布))")
 _STANDARD_CODE = re.compile(r"\b(GB|GB/T|CJJ|CJJ/T|TD/T|JGJ|DB\d{0,2}(?:/T)?)\s*[0-9.]+(?:[-—]\d{4})?")
 
 
@@ -137,9 +137,10 @@ def infer_metadata(title: str, preamble: list[str], genre: str, file_date: str |
     region = region_of(title)
     level = level_override or guess_level(title, preamble_text, genre, region)
     body_match = _BODY.search(preamble_text)
-    issuing_body = body_match.group(1) if body_match else None
-    if issuing_body:
-        issuing_body = re.sub(r"^第[一二三四五六七八九十]+届", "", issuing_body)
+    issuing_body = None
+    if body_match:
+        issuing_body = body_match.group("other") or (
+            body_match.group("place") + body_match.group("congress"))
     if level is Level.ADMIN_REGULATION and issuing_body is None:
         issuing_body = "国务院"
     return DocumentMeta(title=title, short_name=short_name_of(title), level=level,

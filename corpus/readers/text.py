@@ -23,6 +23,8 @@ _STRUCTURE_START = re.compile(rf"^\s*第[{CN_NUMBER}0-9]+(?:条|章|节|编|分�
 _INFO_END = "<!-- INFO END -->"
 _HTML_COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
 _MD_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+# Zero-width characters left by web copy-paste: invisible, so a line of only these is blank.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
@@ -55,7 +57,7 @@ class TextReader:
         def flush_para(end: int) -> None:
             nonlocal para
             if para:
-                joined = "".join(line.strip() for line in para)
+                joined = "".join(_strip(line) for line in para)
                 if in_preamble:
                     preamble.append(joined)
                 else:
@@ -73,7 +75,7 @@ class TextReader:
         for line in text.split("\n"):
             start, end = offset, offset + len(line)
             offset = end + 1
-            stripped = line.strip()
+            stripped = _strip(line)
             if self.markdown and _MD_TABLE_ROW.match(line):
                 flush_para(prev_end)
                 table_rows.append((line, start, end))
@@ -114,6 +116,10 @@ class TextReader:
 class MarkdownReader(TextReader):
     source_kind = "markdown"
     markdown = True
+
+
+def _strip(line: str) -> str:
+    return line.strip().strip(_INVISIBLE).strip()
 
 
 def _markdown_table(rows: list[tuple[str, int, int]]) -> Block:
