@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from corpus.model import Clause, ClauseKind, Document, Level, Status
-from corpus.parsers.case import cited_laws, looks_like_case, parse_case
+from corpus.parsers.case import case_title, cited_laws, looks_like_case, parse_case
 from corpus.parsers.metadata import infer_metadata
 from corpus.parsers.standard import numbered_clause_count, parse_standard
 from corpus.parsers.statute import article_start, heading_start, parse_statute
@@ -69,6 +69,9 @@ def build_document(extracted: Extracted, level: Level | None = None, genre: str 
     title = "".join(titles) or extracted.title_hint or extracted.source.stem
     if extracted.title_hint and len(titles) == 0:
         title = extracted.title_hint
+    headline = None
+    if genre == "case" and (name := case_title(extracted.blocks)):
+        headline, title = title, name
     preamble = extracted.preamble + [b.text for b in front]
     meta = infer_metadata(title, preamble, genre, extracted.meta.get("file_date"), level)
     version = meta.version or f"h{extracted.content_hash[:10]}"
@@ -76,6 +79,8 @@ def build_document(extracted: Extracted, level: Level | None = None, genre: str 
     source = str(extracted.source)
     warnings: list[str] = []
     extra: dict = {"preamble": preamble}
+    if headline:
+        extra["headline"] = headline
     if genre == "statute":
         clauses, warnings = parse_statute(doc_id, body, source)
     elif genre == "standard":

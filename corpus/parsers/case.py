@@ -28,11 +28,27 @@ def looks_like_case(blocks: list[Block]) -> bool:
     return len({name for b in blocks if (name := section_name(b))}) >= 2
 
 
+# Words that end the text before an unquoted law name: 本案依照行政诉讼法 → 行政诉讼法.
+_NAME_BREAK = re.compile(r".*(?:了|的|依照|根据|按照|依据|违反|适用|参照|对|和|与|及|、|是|为|在|由)")
+
+
+def case_title(blocks: list[Block]) -> str | None:
+    """A case's name is the heading ending in 案 just before its first section (the level-1
+    heading above it is often a headline such as a 裁判要旨)."""
+    for block in blocks:
+        if section_name(block):
+            return None
+        text = block.text.strip()
+        if block.kind is BlockKind.HEADING and text.endswith("案") and block.heading_level > 1:
+            return text
+    return None
+
+
 def cited_laws(text: str) -> list[dict]:
     """《土地管理法》第七十七条 / 行政诉讼法第七十四条 → [{"law", "article"}] in order, deduplicated."""
     out: list[dict] = []
     for match in _CITATION.finditer(text):
-        law = match.group(1) or match.group(3)
+        law = match.group(1) or _NAME_BREAK.sub("", match.group(3))
         label = match.group(2) or match.group(4)
         item = {"law": law, "article": ArticleNo.parse(label).key if label else None}
         if item not in out:
@@ -47,8 +63,8 @@ def parse_case(doc_id: str, blocks: list[Block], source: str) -> list[Clause]:
         name = section_name(block)
         if name:
             passages.append((name, []))
-        elif block.kind is BlockKind.HEADING and block.heading_level <= 1:
-            continue  # the case title
+        elif block.kind is BlockKind.HEADING and (block.heading_level <= 1 or not passages):
+            continue  # the case title and its headline
         else:
             if not passages:
                 passages.append(("导语", []))

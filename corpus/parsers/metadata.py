@@ -20,7 +20,7 @@ _BODY = re.compile(
     r"|(?P<other>国务院|最高人民法院|最高人民检察院"
     r"|[\u4e00-\u9fa5]{2,9}?(?:省|市|自治区|县|区)人民政府"
     r"|[\u4e00-\u9fa5]{2,10}?部(?=令|第|公告|发布))")
-_STANDARD_CODE = re.compile(r"\b(GB|GB/T|CJJ|CJJ/T|TD/T|JGJ|DB\d{0,2}(?:/T)?)\s*[0-9.]+(?:[-—]\d{4})?")
+_STANDARD_CODE = re.compile(r"(?<![A-Za-z])(GB|GB/T|CJJ|CJJ/T|TD/T|JGJ|DB\d{0,2}(?:/T)?)\s*[0-9.]+(?:[-—]\d{4})?")
 
 
 @dataclass

@@ -8,7 +8,7 @@ import re
 from corpus.model import Clause, ClauseKind
 from corpus.readers.base import Block, BlockKind, span_provenance
 
-_NUMBERED = re.compile(r"^\s*([A-Z]?\d{1,2}(?:\.\d{1,3}){0,4})[\s\u3000]+(\S.*)$", re.S)
+_NUMBERED = re.compile(r"^\s*((?:[A-Z]|\d{1,2})(?:\.\d{1,3}){0,4})[\s\u3000]+(\S.*)$", re.S)
 _DOTTED = re.compile(r"^\s*([A-Z](?:\.\d{1,3}){1,4}|\d{1,2}(?:\.\d{1,3}){1,4})[\s\u3000]+(\S.*)$",
                      re.S)
 _TABLE_CAPTION = re.compile(r"^\s*(?:续)?表\s*([A-Z]?\d+(?:[.\-]\d+)*)")
@@ -125,18 +125,18 @@ def _prefixes(number: str) -> list[str]:
 
 def _accept_number(number: str, body: str, chapter: str | None, last_key: tuple,
                    block: Block) -> bool:
-    """Numbers must move forward inside the current chapter; a bare '2 …' is a new chapter only
-    when it is the next chapter and reads as a title (else it is an item of a clause)."""
+    """Numbers must move forward. A bare '3 …' is a new chapter only when it is above the
+    current chapter and reads as a title; otherwise it is an item of a clause ('1 采用…；')."""
     parts = number.split(".")
+    title_like = _is_title(body.strip()) or block.kind is BlockKind.HEADING
     if len(parts) == 1:
         if not parts[0].isdigit():
             return False
         if chapter is None:
-            return _is_title(body.strip()) or block.kind is BlockKind.HEADING
-        if not chapter.isdigit():
-            return False
-        return int(parts[0]) == int(chapter) + 1 and (_is_title(body.strip())
-                                                       or block.kind is BlockKind.HEADING)
-    if chapter is not None and parts[0] not in (chapter, str(int(chapter) + 1) if chapter.isdigit() else chapter):
+            return title_like
+        return chapter.isdigit() and int(parts[0]) > int(chapter) and title_like
+    if chapter is not None and not chapter.isdigit():
+        return parts[0] == chapter and _key(number) > last_key  # inside 附录 A: A.0.1 …
+    if not parts[0].isdigit():
         return False
     return _key(number) > last_key

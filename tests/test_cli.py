@@ -1,0 +1,74 @@
+"""The guihua CLI as users and other programs call it: real subprocesses, real data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GUIHUA_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True,
+                          env=env, cwd=REPO, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data")
+    result = run(path, "setup", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["store"]["documents"] == 378
+    return path
+
+
+def test_article_verbatim_from_embedded_corpus(data_dir: Path) -> None:
+    result = run(data_dir, "article", "土地管理法", "35", "--json")
+    assert result.returncode == 0, result.stderr
+    article = json.loads(result.stdout)
+    assert article["id"] == "土地管理法@2019-08-26#35"
+    assert article["law"] == "土地管理法" and article["article"] == 35
+    assert article["text"].startswith("永久基本农田经依法划定后，任何单位和个人不得擅自占用或者改变其用途。")
+    assert article["status"] == "现行有效"
+    human = run(data_dir, "article", "土地管理法", "第三十五条")
+    assert human.returncode == 0
+    # printed verbatim: the terminal renderer must not wrap the clause text
+    assert article["text"].split("\n")[0] in human.stdout
+
+
+def test_ingest_shared_laws_and_regulation_article(data_dir: Path, national_laws: Path) -> None:
+    result = run(data_dir, "ingest", str(national_laws.parent), "--json")
+    assert result.returncode == 0, result.stdout[-2000:]
+    report = json.loads(result.stdout)
+    assert not [o for o in report["outcomes"] if o["action"] == "failed"]
+    assert sum(report["counts"].values()) == len(list(national_laws.parent.rglob("*.md")))
+    got = json.loads(run(data_dir, "article", "土地管理法实施条例", "26", "--json").stdout)
+    source = (national_laws / "土地管理法实施条例(2021-07-02).md").read_text(encoding="utf-8")
+    assert got["valid_from"] == "2021-07-02" and got["level"] == "行政法规"
+    assert got["status"] == "现行有效"
+    for paragraph in got["text"].split("\n"):
+        assert paragraph in source
+    assert "第二十六条 " + got["text"].split("\n")[0] in source
+    again = json.loads(run(data_dir, "ingest", str(national_laws), "--json").stdout)
+    assert set(again["counts"]) == {"unchanged"}
+
+
+def test_errors_are_readable_and_nonzero(data_dir: Path, tmp_path: Path) -> None:
+    missing = run(data_dir, "article", "不存在法", "1")
+    assert missing.returncode == 1
+    assert "未找到" in missing.stderr and "Traceback" not in missing.stderr
+    bad_date = run(data_dir, "article", "土地管理法", "35", "--as-of", "2020/01/01", "--json")
+    assert bad_date.returncode == 1 and "YYYY-MM-DD" in json.loads(bad_date.stdout)["error"]
+    empty = tmp_path / "empty.md"
+    empty.write_bytes(b"")
+    result = run(data_dir, "ingest", str(empty))
+    assert result.returncode == 1 and "empty.md" in result.stderr and "0 字节" in result.stderr
+    nowhere = run(data_dir, "ingest", str(tmp_path / "nope"))
+    assert nowhere.returncode == 1 and "不存在" in nowhere.stderr
