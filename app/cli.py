@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.settings import Settings
@@ -192,6 +193,36 @@ def article(law: Annotated[str, typer.Argument(help="法规名称，如 土地�
     out.print(result["text"], highlight=False)
     out.print(f"id: {result['id']}   来源 / source: {result['source']}", style="dim",
               highlight=False)
+
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@eval_app.command("ingest")
+def eval_ingest(corpus: Annotated[Path, typer.Option(help="共享语料目录 / shared corpus folder")]
+                = DEFAULT_CORPUS,
+                results: Annotated[Path, typer.Option("--out", help="结果 JSON / results file")]
+                = Path("eval/results/ingest.json"),
+                as_json: JsonFlag = False) -> None:
+    """导入基准：速度与结构准确率 / ingestion benchmark: speed and structure accuracy."""
+    from eval.ingest_bench import run_ingest_bench
+
+    if not corpus.is_dir():
+        _fail(f"找不到语料目录 / corpus folder not found: {corpus}", as_json)
+    result = run_ingest_bench(corpus)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps({"metrics": result.metrics, "findings": result.findings},
+                              ensure_ascii=False, indent=2), encoding="utf-8")
+    if as_json:
+        _emit(result.metrics)
+        return
+    table = Table(title="guihua eval ingest")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result.metrics.items():
+        table.add_row(key, str(value))
+    out.print(table)
+    out.print(f"{len(result.findings)} findings → {results}", highlight=False)
 
 
 def main() -> None:

@@ -40,6 +40,7 @@ class _OpenArticle:
     paragraphs: list[str]
     blocks: list[Block] = field(default_factory=list)
     path: tuple[str, ...] = ()
+    tables: list[Clause] = field(default_factory=list)
 
 
 def build_article(doc_id: str, number: ArticleNo, label: str, paragraphs: list[str],
@@ -88,6 +89,7 @@ def parse_statute(doc_id: str, blocks: list[Block], source: str) -> tuple[list[C
     seen: dict[str, int] = {}
     heading_ids: set[str] = set()
     warnings: list[str] = []
+    tables = 0
 
     def close_article() -> None:
         nonlocal current
@@ -101,6 +103,7 @@ def parse_statute(doc_id: str, blocks: list[Block], source: str) -> tuple[list[C
             warnings.append(f"{current.label} 重复出现（第 {seen[key]} 次），编号记为 {key}{suffix}")
         article = build_article(doc_id, current.number, current.label, current.paragraphs,
                                 current.path, span_provenance(source, current.blocks), suffix)
+        article.children.extend(current.tables)
         (stack[-1].children if stack else roots).append(article)
         current = None
 
@@ -122,9 +125,22 @@ def parse_statute(doc_id: str, blocks: list[Block], source: str) -> tuple[list[C
     started = False
     for block in blocks:
         if block.kind is BlockKind.TABLE:
+            # A table stays a table: a child clause of its article (or heading), not text
+            # spliced into the article, so the article's words stay verbatim.
+            tables += 1
             if current is not None:
-                current.paragraphs.append(block.text)
-                current.blocks.append(block)
+                table_id = f"{doc_id}#{current.number.key}-表{tables}"
+            else:
+                table_id = f"{stack[-1].id}-表{tables}" if stack else f"{doc_id}#表{tables}"
+            caption = block.table.caption if block.table else None
+            table = Clause(id=table_id, kind=ClauseKind.TABLE, number=f"表{tables}",
+                           label=caption or f"表{tables}", text=block.text,
+                           path=current.path if current else (),
+                           provenance=span_provenance(source, [block]), table=block.table)
+            if current is not None:
+                current.tables.append(table)
+            else:
+                (stack[-1].children if stack else roots).append(table)
             continue
         text = block.text.strip()
         heading = _HEADING.match(text)
