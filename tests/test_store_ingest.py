@@ -128,3 +128,24 @@ def test_name_resolution(store: ClauseStore, tmp_path: Path) -> None:
         store.resolve_name("示例用地")
     with pytest.raises(NotFoundError):
         store.resolve_name("不存在的法")
+
+
+def test_failed_replacement_keeps_the_old_version(store: ClauseStore, tmp_path: Path) -> None:
+    """A write that fails half-way (here: two clauses with one id, which the database rejects
+    after the old version was deleted inside the transaction) leaves the old version intact."""
+    import sqlite3
+
+    from corpus.parsers import build_document
+    from corpus.readers.base import no_progress
+    from corpus.readers.text import MarkdownReader
+
+    path = _write(tmp_path, "示例用地条例.md", LAW_V1)
+    ingest_paths(store, [path])
+    before = lookup_article(store, "示例用地条例", "2")
+    path.write_text(LAW_V1.replace("二点五", "三点零"), encoding="utf-8")
+    doc = build_document(MarkdownReader().read(path.resolve(), path.read_bytes(), no_progress))
+    doc.clauses.append(doc.clauses[0])  # duplicate ids: the insert fails mid-write
+    with pytest.raises(sqlite3.IntegrityError):
+        store.put(doc)
+    assert lookup_article(store, "示例用地条例", "2") == before
+    assert store.counts()["documents"] == 1
