@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -35,7 +36,12 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读输出 / mac
 
 
 def _settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        _fail(f"配置有误 / invalid settings (GUIHUA_* or guihua.toml): {problems}", False)
+        raise  # unreachable: _fail exits
 
 
 def _store(settings: Settings) -> ClauseStore:
