@@ -10,7 +10,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, \
     TomlConfigSettingsSource
 
-from corpus.ingest import IngestLimits
+from corpus.readers.base import IngestLimits
 
 
 class Settings(BaseSettings):

@@ -13,17 +13,10 @@ from pathlib import Path
 from corpus.errors import GuihuaError, IngestError
 from corpus.model import Document, Level
 from corpus.parsers import build_document
-from corpus.readers.base import Progress, no_progress
+from corpus.readers.base import IngestLimits, Progress, no_progress
 from corpus.readers.lawdb import SOURCE_PREFIX, count_laws, law_db_path, read_law_database
 from corpus.readers.registry import WALK_SUFFIXES, detect_content_type, reader_for
 from corpus.store import ClauseStore
-
-
-@dataclass(frozen=True)
-class IngestLimits:
-    max_file_bytes: int = 100 * 1024 * 1024
-    max_pdf_pages: int = 5000
-    max_unzipped_bytes: int = 200 * 1024 * 1024
 
 
 @dataclass
@@ -96,8 +89,7 @@ def read_file(path: Path, level: Level | None = None, genre: str | None = None,
         raise IngestError(source, f"无法读取文件：{exc.strerror}", f"cannot read the file: {exc}",
                           "请检查文件权限 / check permissions") from None
     content_type = detect_content_type(path, data)
-    reader = reader_for(content_type, max_pages=limits.max_pdf_pages,
-                        max_unzipped_bytes=limits.max_unzipped_bytes)
+    reader = reader_for(content_type, limits)
     extracted = reader.read(path.resolve(), data, progress)
     doc = build_document(extracted, level=level, genre=genre)
     if not doc.clauses:

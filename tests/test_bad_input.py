@@ -10,7 +10,8 @@ from pathlib import Path
 import fitz
 import pytest
 
-from corpus.ingest import IngestLimits, ingest_paths
+from corpus.ingest import ingest_paths
+from corpus.readers.base import IngestLimits
 from corpus.lookup import lookup_article
 from corpus.store import ClauseStore
 

@@ -24,6 +24,15 @@ def no_progress(done: int, total: int, what: str) -> None:
     return None
 
 
+@dataclass(frozen=True)
+class IngestLimits:
+    """Guards against inputs that would exhaust the machine (GUIHUA_MAX_* settings)."""
+
+    max_file_bytes: int = 100 * 1024 * 1024
+    max_pdf_pages: int = 5000
+    max_unzipped_bytes: int = 200 * 1024 * 1024
+
+
 class BlockKind(StrEnum):
     HEADING = "heading"
     PARAGRAPH = "paragraph"

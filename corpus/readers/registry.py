@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import importlib
 import zipfile
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
 from corpus.errors import IngestError
-from corpus.readers.base import Reader
+from corpus.readers.base import IngestLimits, Reader
 
-# content type → "module:Class"; imported lazily so a missing optional reader fails only when used
-_READERS: dict[str, str] = {
-    "markdown": "corpus.readers.text:MarkdownReader",
-    "text": "corpus.readers.text:TextReader",
-    "pdf": "corpus.readers.pdf:PdfReader",
-    "docx": "corpus.readers.docx:DocxReader",
-    "html": "corpus.readers.html:HtmlReader",
-    "csv": "corpus.readers.tabular:CsvReader",
-    "xlsx": "corpus.readers.tabular:XlsxReader",
+# content type → ("module:Class", constructor arguments from the limits); imported lazily so a
+# missing optional dependency fails only for the files that need it.
+_READERS: dict[str, tuple[str, Callable[[IngestLimits], dict]]] = {
+    "markdown": ("corpus.readers.text:MarkdownReader", lambda limits: {}),
+    "text": ("corpus.readers.text:TextReader", lambda limits: {}),
+    "pdf": ("corpus.readers.pdf:PdfReader", lambda limits: {"max_pages": limits.max_pdf_pages}),
+    "docx": ("corpus.readers.docx:DocxReader",
+             lambda limits: {"max_total_bytes": limits.max_unzipped_bytes}),
+    "html": ("corpus.readers.html:HtmlReader", lambda limits: {}),
+    "csv": ("corpus.readers.tabular:CsvReader", lambda limits: {}),
+    "xlsx": ("corpus.readers.tabular:XlsxReader",
+             lambda limits: {"max_total_bytes": limits.max_unzipped_bytes}),
 }
 
 # Files a folder walk picks up. Explicitly named files are sniffed whatever their name.
@@ -91,14 +95,13 @@ def _zip_kind(path: Path, data: bytes) -> str:
                       "请解压后导入其中的文件 / unzip it and ingest the files inside")
 
 
-def reader_for(content_type: str, **options: object) -> Reader:
-    module_name, class_name = _READERS[content_type].split(":")
+def reader_for(content_type: str, limits: IngestLimits = IngestLimits()) -> Reader:
+    target, arguments = _READERS[content_type]
+    module_name, class_name = target.split(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise IngestError(content_type, f"缺少读取 {content_type} 所需的组件：{exc.name}",
                           f"the {content_type} reader needs {exc.name}",
                           "pip install -e '.[all]'") from None
-    cls = getattr(module, class_name)
-    accepted = getattr(cls, "OPTIONS", ())
-    return cls(**{k: v for k, v in options.items() if k in accepted})
+    return getattr(module, class_name)(**arguments(limits))
