@@ -81,6 +81,8 @@ def build_document(extracted: Extracted, level: Level | None = None, genre: str 
     extra: dict = {"preamble": preamble}
     if headline:
         extra["headline"] = headline
+    if meta.doc_number:
+        extra["doc_number"] = meta.doc_number
     if genre == "statute":
         clauses, warnings = parse_statute(doc_id, body, source)
     elif genre == "standard":

@@ -23,6 +23,11 @@ _BODY = re.compile(
 _STANDARD_CODE = re.compile(r"(?<![A-Za-z])(GB|GB/T|CJJ|CJJ/T|TD/T|JGJ|DB\d{0,2}(?:/T)?)\s*[0-9.]+(?:[-—]\d{4})?")
 
 
+# A trailing note in a title: （杭规划资源发〔2026〕4号，2026-04-01施行）
+_TITLE_NOTE = re.compile(r"[（(]([^（）()]*(?:〔\d{4}〕\d+号|施行|实施|发布|印发)[^（）()]*)[）)]$")
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]+〔\d{4}〕\d+号")
+
+
 @dataclass
 class DocumentMeta:
     title: str
@@ -34,6 +39,7 @@ class DocumentMeta:
     repealed: date | None
     issuing_body: str | None
     region: str | None
+    doc_number: str | None = None  # 文号, e.g. 国土资发〔2012〕16号
 
 
 def _to_date(match: re.Match[str]) -> date | None:
@@ -129,13 +135,20 @@ def guess_level(title: str, preamble_text: str, genre: str, region: str | None) 
 def infer_metadata(title: str, preamble: list[str], genre: str, file_date: str | None,
                    level_override: Level | None = None) -> DocumentMeta:
     title = re.sub(r"\s+", "", title)
+    note = _TITLE_NOTE.search(title)
+    if note:
+        title = title[: note.start()]
+        preamble = [_ISO_DATE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", note.group(1)),
+                    *preamble]
     preamble_text = "\n".join(preamble)
+    number = _DOC_NUMBER.search(preamble_text)
     version, effective, repealed = _history_dates(preamble)
     named_version = parse_iso_date(file_date)
     if named_version:
         version = named_version
     region = region_of(title)
-    level = level_override or guess_level(title, preamble_text, genre, region)
+    level = level_override or (Level.NORMATIVE_DOCUMENT if number and genre != "standard"
+                               else guess_level(title, preamble_text, genre, region))
     body_match = _BODY.search(preamble_text)
     issuing_body = None
     if body_match:
@@ -144,6 +157,7 @@ def infer_metadata(title: str, preamble: list[str], genre: str, file_date: str |
     if level is Level.ADMIN_REGULATION and issuing_body is None:
         issuing_body = "国务院"
     return DocumentMeta(title=title, short_name=short_name_of(title), level=level,
-                        version=version.isoformat() if version else None,
+                        version=(version or effective).isoformat() if version or effective else None,
                         promulgated=version, effective=effective, repealed=repealed,
-                        issuing_body=issuing_body, region=region)
+                        issuing_body=issuing_body, region=region,
+                        doc_number=number.group(0) if number else None)
