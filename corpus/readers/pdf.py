@@ -149,7 +149,6 @@ class _Page:
 
 class PdfReader:
     source_kind = "pdf"
-    OPTIONS = ("max_pages", "ocr_dpi", "detect_tables")  # what the registry may pass through
 
     def __init__(self, max_pages: int = 5000, ocr_dpi: int = 200, detect_tables: bool = True
                  ) -> None:
