@@ -5,16 +5,11 @@ from __future__ import annotations
 import re
 
 from corpus.model import Clause, ClauseKind
-from corpus.numerals import CN_NUMBER, ArticleNo
+from corpus.references import find_references
 from corpus.readers.base import Block, BlockKind, span_provenance
 
 CASE_SECTIONS = ("基本案情", "案情简介", "案件事实", "裁判结果", "处理结果", "处理情况", "查处情况",
                  "裁判理由", "裁判要旨", "裁判要点", "典型意义", "案例评析", "法律依据", "相关法条")
-
-_CITATION = re.compile(
-    rf"《([^《》]{{2,40}}?)》(?:（[^）]*）)?\s*(第[{CN_NUMBER}0-9]+条(?:之[{CN_NUMBER}]+)?)?"
-    rf"|([\u4e00-\u9fa5]{{2,20}}?法)(第[{CN_NUMBER}0-9]+条(?:之[{CN_NUMBER}]+)?)")
-
 
 def section_name(block: Block) -> str | None:
     text = block.text.strip().strip("#").strip("【】[] ：:")
@@ -26,10 +21,6 @@ def section_name(block: Block) -> str | None:
 
 def looks_like_case(blocks: list[Block]) -> bool:
     return len({name for b in blocks if (name := section_name(b))}) >= 2
-
-
-# Words that end the text before an unquoted law name: 本案依照行政诉讼法 → 行政诉讼法.
-_NAME_BREAK = re.compile(r".*(?:了|的|依照|根据|按照|依据|违反|适用|参照|对|和|与|及|、|是|为|在|由)")
 
 
 def case_title(blocks: list[Block]) -> str | None:
@@ -47,10 +38,10 @@ def case_title(blocks: list[Block]) -> str | None:
 def cited_laws(text: str) -> list[dict]:
     """《土地管理法》第七十七条 / 行政诉讼法第七十四条 → [{"law", "article"}] in order, deduplicated."""
     out: list[dict] = []
-    for match in _CITATION.finditer(text):
-        law = match.group(1) or _NAME_BREAK.sub("", match.group(3))
-        label = match.group(2) or match.group(4)
-        item = {"law": law, "article": ArticleNo.parse(label).key if label else None}
+    for ref in find_references(text):
+        if ref.law is None:
+            continue
+        item = {"law": ref.law, "article": ref.article}
         if item not in out:
             out.append(item)
     return out
