@@ -8,9 +8,9 @@ import pymupdf
 import pytest
 
 from corpus.errors import IngestError
-from corpus.readers import pdf as pdf_module
 from corpus.readers.base import BlockKind, Extracted, content_hash
 from corpus.readers.pdf import PdfReader
+from corpus.readers.pdf import ocr as pdf_ocr
 
 LEFT, RIGHT = 72.0, 500.0
 SIZE = 12.0
@@ -340,7 +340,7 @@ def test_scanned_page_is_ocred() -> None:
 
 
 def test_missing_ocr_names_the_scanned_page(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pdf_module, "ocr_available", lambda: False)
+    monkeypatch.setattr(pdf_ocr, "ocr_available", lambda: False)
     with pytest.raises(IngestError) as err:
         read(scanned_page_pdf(with_text_page=True))
     message = str(err.value)

@@ -19,9 +19,10 @@ from lxml import etree
 from corpus.errors import IngestError
 from corpus.readers.base import (Block, BlockKind, Extracted, Progress, content_hash,
                                  title_from_filename)
-from corpus.readers.tabular import (Grid, Merge, assign_offsets, attach_caption,
-                                    header_depth, make_table, require_text, table_block)
-from corpus.readers.ziplimits import DEFAULT_MAX_TOTAL_BYTES, check_office_zip
+from corpus.readers.extracted_text import assign_offsets, require_text
+from corpus.readers.ooxml import OoxmlReader
+from corpus.readers.tables import (Grid, Merge, attach_caption, header_depth, make_table,
+                                   table_block)
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -42,17 +43,13 @@ _TITLE_STYLES = {"title", "标题"}
 _PROGRESS_EVERY = 200
 
 
-class DocxReader:
+class DocxReader(OoxmlReader):
     source_kind = "docx"
-
-    def __init__(self, max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES) -> None:
-        self.max_total_bytes = max_total_bytes
+    label = "DOCX"
+    required_member = "word/document.xml"
 
     def read(self, path: Path, data: bytes, progress: Progress) -> Extracted:
-        if not data.strip():  # a 0-byte file ("new document" never saved) has no text
-            require_text([], path)
-        check_office_zip(data, str(path), label="DOCX", required_member="word/document.xml",
-                         max_total_bytes=self.max_total_bytes)
+        self.check(path, data)
         try:
             document = _open(data)
             blocks = _body_blocks(document, progress)

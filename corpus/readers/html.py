@@ -19,8 +19,9 @@ from corpus.model import Table
 from corpus.readers.base import (Block, BlockKind, Extracted, Progress, content_hash,
                                  title_from_filename)
 from corpus.readers.encoding import decode_text
-from corpus.readers.tabular import (Grid, Merge, assign_offsets, attach_caption,
-                                    header_depth, make_table, require_text, table_block)
+from corpus.readers.extracted_text import assign_offsets, refuse_blank, require_text
+from corpus.readers.tables import (Grid, Merge, attach_caption, header_depth, make_table,
+                                   table_block)
 
 _DROP = ("script", "style", "noscript", "template", "nav", "header", "footer", "iframe",
          "object", "svg", "head")
@@ -42,8 +43,7 @@ class HtmlReader:
     source_kind = "html"
 
     def read(self, path: Path, data: bytes, progress: Progress) -> Extracted:
-        if not data.strip():
-            require_text([], path)
+        refuse_blank(data, path)
         text, encoding = _decode(data, str(path))
         soup = BeautifulSoup(text, "lxml")
         title = _title(soup)

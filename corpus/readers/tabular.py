@@ -1,8 +1,7 @@
-"""CSV and XLSX readers, plus the table helpers the DOCX and HTML readers share.
+"""CSV and XLSX readers: a delimited text file, or each sheet of a workbook, as one table.
 
-Table coordinates: `Table.merges` rows count header rows first, then body rows (the row index
-in `header + rows`), columns from 0. A merged cell's text sits at its top-left cell; the cells it
-covers hold None. Empty cells are "".
+Blank rows and columns around the data are trimmed; XLSX merged ranges are kept (see
+`corpus.readers.tables` for the coordinates) and cell values rendered as a reader sees them.
 """
 
 from __future__ import annotations
@@ -11,107 +10,18 @@ import csv
 import datetime as dt
 import io
 import math
-import re
 import zipfile
-from collections.abc import Iterable
 from pathlib import Path
 
 from lxml import etree
 
 from corpus.errors import IngestError
 from corpus.model import Table
-from corpus.readers.base import (Block, BlockKind, Extracted, Progress, content_hash,
-                                 title_from_filename)
+from corpus.readers.base import Block, Extracted, Progress, content_hash, title_from_filename
 from corpus.readers.encoding import decode_text
-from corpus.readers.ziplimits import DEFAULT_MAX_TOTAL_BYTES, check_office_zip
-
-Grid = list[list[str | None]]
-Merge = tuple[int, int, int, int]
-
-# ---------------------------------------------------------------- shared helpers
-
-# "表1 …", "表 3.2.1 …", "表A.0.1 …", "附表2 …", "表一 …" — but not a sentence such as "表决通过".
-_CAPTION = re.compile(r"^\s*附?表\s*[0-9０-９A-Za-z一二三四五六七八九十〇零]+(?:[.．\-－—][0-9A-Za-z]+)*"
-                      r"(?:\s|[:：、]|$|(?=[^\s0-9A-Za-z]))")
-_UNIT = re.compile(r"单位\s*[：:]\s*([^）)\n]+?)\s*(?:[）)]|$)")
-_UNIT_LINE = re.compile(r"^\s*[（(]?\s*单位\s*[：:]")
-_MAX_CAPTION_CHARS = 80
-
-
-def is_caption(text: str) -> bool:
-    text = text.strip()
-    return (bool(_CAPTION.match(text)) and len(text) <= _MAX_CAPTION_CHARS
-            and not text.endswith(("。", "；", ";")))
-
-
-def is_unit_line(text: str) -> bool:
-    return bool(_UNIT_LINE.match(text)) and len(text.strip()) <= 40
-
-
-def unit_of(text: str | None) -> str | None:
-    match = _UNIT.search(text or "")
-    return match.group(1).strip() if match else None
-
-
-def attach_caption(blocks: list[Block], table: Table) -> None:
-    """Move the caption ("表1 …") and unit ("单位：…") paragraphs that precede a table into
-    the table, removing them from `blocks` so their text is not emitted twice."""
-    if blocks and blocks[-1].kind is BlockKind.PARAGRAPH and is_unit_line(blocks[-1].text):
-        table.unit = table.unit or unit_of(blocks.pop().text)
-    if table.caption is None and blocks and blocks[-1].kind is BlockKind.PARAGRAPH \
-            and is_caption(blocks[-1].text):
-        table.caption = blocks.pop().text.strip()
-    if table.unit is None:
-        table.unit = unit_of(table.caption)
-
-
-def header_depth(n_rows: int, merges: Iterable[Merge], initial: int = 1) -> int:
-    """How many leading rows form the header.
-
-    Starts from `initial` (rows the format marks as header) and grows for two-level headers:
-    a header row holding a group cell spanning several columns (whose sub-headings are in the
-    next row) and a cell merged down into that next row.
-    """
-    merges = list(merges)
-    depth = max(1, min(initial, n_rows - 1 if n_rows > 1 else n_rows))
-    while depth < n_rows - 1:
-        grouped = any(r < depth and r + rs == depth and cs > 1 for r, c, rs, cs in merges)
-        continued = any(r < depth < r + rs for r, c, rs, cs in merges)
-        if not (grouped and continued):
-            break
-        depth += 1
-    return depth
-
-
-def make_table(grid: Grid, merges: list[Merge], n_header: int, caption: str | None = None,
-               unit: str | None = None) -> Table:
-    width = max((len(row) for row in grid), default=0)
-    padded = [row + [""] * (width - len(row)) for row in grid]
-    return Table(caption=caption, header=padded[:n_header], rows=padded[n_header:], unit=unit,
-                 merges=sorted(merges))
-
-
-def table_block(table: Table) -> Block:
-    return Block(BlockKind.TABLE, table.to_text(), table=table)
-
-
-def assign_offsets(blocks: list[Block]) -> None:
-    """Offsets into the blocks' texts joined by newlines: the reader's extracted text."""
-    offset = 0
-    for block in blocks:
-        block.char_start = offset
-        block.char_end = offset + len(block.text)
-        offset = block.char_end + 1
-
-
-def require_text(blocks: list[Block], path: Path) -> None:
-    if not any(block.text.strip() for block in blocks):
-        raise IngestError(str(path), "文件没有可读的正文", "the file has no readable text",
-                          "请检查文件内容；扫描件请先做文字识别 / check the file's content")
-
-
-def _table_is_blank(grid: Grid) -> bool:
-    return not any(cell for row in grid for cell in row)
+from corpus.readers.extracted_text import assign_offsets, refuse_blank, require_text
+from corpus.readers.ooxml import OoxmlReader
+from corpus.readers.tables import Grid, Merge, header_depth, make_table, table_block
 
 
 # ---------------------------------------------------------------- CSV
@@ -124,8 +34,7 @@ class CsvReader:
     source_kind = "csv"
 
     def read(self, path: Path, data: bytes, progress: Progress) -> Extracted:
-        if not data.strip():
-            require_text([], path)
+        refuse_blank(data, path)
         text, encoding = decode_text(data, str(path))
         delimiter = _sniff_delimiter(text)
         grid = _trim_grid(self._rows(text, delimiter, path))
@@ -162,6 +71,10 @@ def _sniff_delimiter(text: str) -> str:
         return ","
 
 
+def _table_is_blank(grid: Grid) -> bool:
+    return not any(cell for row in grid for cell in row)
+
+
 def _trim_grid(grid: Grid) -> Grid:
     """Drop blank rows and trailing blank columns (CSV has no merges to keep aligned)."""
     rows = [row for row in grid if any(cell for cell in row)]
@@ -174,17 +87,13 @@ def _trim_grid(grid: Grid) -> Grid:
 _SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
-class XlsxReader:
+class XlsxReader(OoxmlReader):
     source_kind = "xlsx"
-
-    def __init__(self, max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES) -> None:
-        self.max_total_bytes = max_total_bytes
+    label = "XLSX"
+    required_member = "xl/workbook.xml"
 
     def read(self, path: Path, data: bytes, progress: Progress) -> Extracted:
-        if not data.strip():  # a 0-byte file ("new document" never saved) has no text
-            require_text([], path)
-        check_office_zip(data, str(path), label="XLSX", required_member="xl/workbook.xml",
-                         max_total_bytes=self.max_total_bytes)
+        self.check(path, data)
         blocks: list[Block] = []
         sheets: list[str] = []
         try:
