@@ -1,0 +1,297 @@
+"""Keeps the graph in step with the clause store, incrementally.
+
+The store logs every write (`changes`); the graph remembers the last change it applied. A sync
+replays what came after: a changed or removed document's contribution is deleted (everything
+whose `ingest` is its doc_id), the current text is loaded, the versions of the touched laws are
+relinked (valid_to, SUPERSEDES), and citations are resolved again for the documents that point
+at a touched law. Nothing is rebuilt from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from corpus.definitions import find_definitions
+from corpus.errors import GuihuaError
+from corpus.readers.base import Progress, no_progress
+from corpus.references import Reference, find_references
+from corpus.store import ClauseRecord, ClauseStore, DocumentRecord
+from kg.graph import GraphStore
+from kg.ontology import schema_statements
+
+# Clause kinds whose own text carries references (an article's text repeats its 款, so
+# references are taken from the 款/项/目 and attached there).
+_CITING_KINDS = {"款", "项", "目", "条文", "段", "全文", "表"}
+_STRUCTURE_KINDS = {"编", "分编", "章", "节", "附录"}
+
+
+@dataclass
+class SyncReport:
+    documents_loaded: int = 0
+    documents_removed: int = 0
+    clauses: int = 0
+    citations: int = 0
+    unresolved_citations: int = 0
+    definitions: int = 0
+    last_change: int = 0
+    touched: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+class GraphBuilder:
+    def __init__(self, graph: GraphStore, store: ClauseStore, batch_size: int = 2000) -> None:
+        self.graph = graph
+        self.store = store
+        self.batch_size = batch_size
+        self._name_cache: dict[str, str | None] = {}
+
+    # ---- entry point ------------------------------------------------------------------
+
+    def sync(self, progress: Progress = no_progress) -> SyncReport:
+        self.graph.ensure_schema(schema_statements())
+        last = self._last_applied()
+        changes = self.store.changes_since(last)
+        report = SyncReport(last_change=last)
+        if not changes:
+            return report
+        doc_ids = list(dict.fromkeys(c["doc_id"] for c in changes))
+        current = {d: self._record_or_none(d) for d in doc_ids}
+        touched_names = {self._short_name_in_graph(d) for d in doc_ids}
+        touched_names |= {r.short_name for r in current.values() if r is not None}
+        touched_names.discard(None)
+        total = len(doc_ids)
+        for done, doc_id in enumerate(doc_ids):
+            progress(done, total, doc_id)
+            self._remove(doc_id)
+            record = current[doc_id]
+            if record is None:
+                report.documents_removed += 1
+                continue
+            report.clauses += self._load(record)
+            report.definitions += self._load_definitions(record)
+            report.documents_loaded += 1
+        progress(total, total, "")
+        for name in sorted(touched_names):
+            self._relink_versions(name)
+        self._name_cache.clear()
+        citing = {d for d, r in current.items() if r is not None}
+        citing |= self._documents_citing(touched_names)
+        for doc_id in sorted(citing):
+            record = self._record_or_none(doc_id)
+            if record is not None:
+                made, missed = self._load_citations(record)
+                report.citations += made
+                report.unresolved_citations += missed
+        self._orphans()
+        report.last_change = changes[-1]["seq"]
+        report.touched = sorted(touched_names)
+        self.graph.write("MERGE (m:GraphMeta {key: 'corpus'}) SET m.seq = $seq",
+                         seq=report.last_change)
+        return report
+
+    # ---- bookkeeping --------------------------------------------------------------------
+
+    def _last_applied(self) -> int:
+        rows = self.graph.run("MATCH (m:GraphMeta {key: 'corpus'}) RETURN m.seq AS seq")
+        return int(rows[0]["seq"]) if rows and rows[0]["seq"] is not None else 0
+
+    def _record_or_none(self, doc_id: str) -> DocumentRecord | None:
+        try:
+            return self.store.document(doc_id)
+        except GuihuaError:
+            return None
+
+    def _short_name_in_graph(self, doc_id: str) -> str | None:
+        rows = self.graph.run("MATCH (v:Version {id: $id}) RETURN v.document AS name", id=doc_id)
+        return rows[0]["name"] if rows else None
+
+    # ---- removal ------------------------------------------------------------------------
+
+    def _remove(self, doc_id: str) -> None:
+        self.graph.write("MATCH (c:Clause {doc: $id}) DETACH DELETE c", id=doc_id)
+        self.graph.write("MATCH (v:Version {id: $id}) DETACH DELETE v", id=doc_id)
+
+    def _orphans(self) -> None:
+        self.graph.write("MATCH (d:Document) WHERE NOT (d)-[:HAS_VERSION]->() DETACH DELETE d")
+        self.graph.write("MATCH (k:Concept {origin: 'parsed'}) WHERE NOT (k)--() DELETE k")
+
+    # ---- loading ------------------------------------------------------------------------
+
+    def _load(self, record: DocumentRecord) -> int:
+        doc = record.doc_id
+        self.graph.write(
+            "MERGE (d:Document {name: $name}) "
+            "SET d.title = $title, d.level = $level, d.region = $region "
+            "CREATE (v:Version {id: $id, document: $name, title: $title, version: $version, "
+            "level: $level, status: $status, valid_from: $valid_from, valid_to: $valid_to, "
+            "source: $source, genre: $genre, region: $region, issuing_body: $body, "
+            "content_hash: $hash, ingest: $id, cites_names: []}) "
+            "CREATE (d)-[:HAS_VERSION {ingest: $id}]->(v)",
+            name=record.short_name, title=record.title, level=record.level, region=record.region,
+            id=doc, version=record.version, status=record.status, valid_from=record.valid_from,
+            valid_to=record.valid_to, source=record.source, genre=record.genre,
+            body=record.issuing_body, hash=record.content_hash)
+        rows, parts = [], []
+        for clause in self.store.clauses(doc):
+            rows.append({"id": clause.id, "kind": clause.kind, "number": clause.number,
+                         "label": clause.label, "text": clause.text,
+                         "path": " / ".join(clause.path), "page": clause.provenance.page,
+                         "table": json.dumps(clause.table.to_dict(), ensure_ascii=False)
+                         if clause.table else None})
+            if clause.parent_id:
+                parts.append({"child": clause.id, "parent": clause.parent_id})
+        self.graph.write_batch(
+            "MATCH (v:Version {id: $doc}) UNWIND $rows AS row "
+            "CREATE (v)-[:HAS_CLAUSE {ingest: $doc}]->(c:Clause {id: row.id, doc: $doc, "
+            "kind: row.kind, number: row.number, label: row.label, text: row.text, "
+            "path: row.path, page: row.page, table: row.table, level: $level, "
+            "valid_from: $valid_from, valid_to: $valid_to, ingest: $doc})",
+            rows, self.batch_size, doc=doc, level=record.level, valid_from=record.valid_from,
+            valid_to=record.valid_to)
+        self.graph.write_batch(
+            "UNWIND $rows AS row MATCH (c:Clause {id: row.child}), (p:Clause {id: row.parent}) "
+            "CREATE (c)-[:PART_OF {ingest: $doc}]->(p)", parts, self.batch_size, doc=doc)
+        return len(rows)
+
+    def _load_definitions(self, record: DocumentRecord) -> int:
+        rows = []
+        for clause in self.store.clauses(record.doc_id):
+            if clause.kind in _STRUCTURE_KINDS or clause.kind == "条":
+                continue
+            for definition in find_definitions(clause.text):
+                rows.append({"term": definition.term, "clause": clause.id})
+        self.graph.write_batch(
+            "UNWIND $rows AS row MERGE (k:Concept {name: row.term}) "
+            "ON CREATE SET k.origin = 'parsed', k.ingest = $doc "
+            "WITH k, row MATCH (c:Clause {id: row.clause}) "
+            "CREATE (k)-[:DEFINED_IN {ingest: $doc}]->(c)", rows, self.batch_size,
+            doc=record.doc_id)
+        return len(rows)
+
+    def _relink_versions(self, short_name: str) -> None:
+        """valid_to and SUPERSEDES follow from the set of versions, so a new version changes
+        its predecessors too."""
+        versions = self.store.versions(short_name)
+        self.graph.write("MATCH (:Version {document: $name})-[s:SUPERSEDES]->() DELETE s",
+                         name=short_name)
+        rows = [{"id": v.doc_id, "valid_to": v.valid_to, "status": v.status} for v in versions]
+        self.graph.write_batch(
+            "UNWIND $rows AS row MATCH (v:Version {id: row.id}) SET v.valid_to = row.valid_to "
+            "WITH v, row MATCH (v)-[:HAS_CLAUSE]->(c:Clause) SET c.valid_to = row.valid_to",
+            rows, self.batch_size)
+        pairs = [{"new": b.doc_id, "old": a.doc_id} for a, b in zip(versions, versions[1:])]
+        self.graph.write_batch(
+            "UNWIND $rows AS row MATCH (n:Version {id: row.new}), (o:Version {id: row.old}) "
+            "CREATE (n)-[:SUPERSEDES {ingest: row.new}]->(o)", pairs, self.batch_size)
+
+    # ---- citations ----------------------------------------------------------------------
+
+    def _documents_citing(self, names: Iterable[str]) -> set[str]:
+        names = sorted(names)
+        if not names:
+            return set()
+        rows = self.graph.run(
+            "MATCH (v:Version) WHERE any(n IN v.cites_names WHERE n IN $names) RETURN v.id AS id",
+            names=names)
+        return {r["id"] for r in rows}
+
+    def _load_citations(self, record: DocumentRecord) -> tuple[int, int]:
+        doc = record.doc_id
+        self.graph.write("MATCH (:Clause {doc: $doc})-[r:CITES|CITES_DOCUMENT]->() DELETE r",
+                         doc=doc)
+        clause_rows, document_rows = [], []
+        cited: set[str] = set()
+        missed = 0
+        for clause in self.store.clauses(doc):
+            if clause.kind not in _CITING_KINDS:
+                continue
+            article, paragraph = _location(clause)
+            for ref in find_references(clause.text, article, paragraph):
+                snippet = clause.text[ref.start:ref.end]
+                target = self._resolve(record, ref)
+                if target is None:
+                    missed += 1
+                elif ref.article is None:
+                    document_rows.append({"from": clause.id, "to": target, "text": snippet})
+                    cited.add(target)
+                elif target != clause.id:
+                    clause_rows.append({"from": clause.id, "to": target, "text": snippet})
+                    cited.add(target.split("@")[0])
+        self.graph.write_batch(
+            "UNWIND $rows AS row MATCH (a:Clause {id: row.from}), (b:Clause {id: row.to}) "
+            "CREATE (a)-[:CITES {text: row.text, ingest: $doc}]->(b)",
+            clause_rows, self.batch_size, doc=doc)
+        self.graph.write_batch(
+            "UNWIND $rows AS row MATCH (a:Clause {id: row.from}), (d:Document {name: row.to}) "
+            "CREATE (a)-[:CITES_DOCUMENT {text: row.text, ingest: $doc}]->(d)",
+            document_rows, self.batch_size, doc=doc)
+        self.graph.write("MATCH (v:Version {id: $doc}) SET v.cites_names = $names", doc=doc,
+                         names=sorted(cited - {record.short_name}))
+        return len(clause_rows) + len(document_rows), missed
+
+    def _resolve(self, citing: DocumentRecord, ref: Reference) -> str | None:
+        """A reference → clause id (or, for a whole-document reference, the Document name),
+        in the version in force when the citing text took effect."""
+        if ref.law is None:
+            short_name = citing.short_name
+            target_doc = citing.doc_id
+        else:
+            short_name = self._resolve_name(ref.law)
+            if short_name is None:
+                return None
+            if ref.article is None:
+                return short_name
+            target_doc = self._version_for(short_name, citing.valid_from)
+            if target_doc is None:
+                return None
+        if ref.article is None:
+            return short_name
+        base = f"{target_doc}#{ref.article}"
+        candidates = [base]
+        if ref.paragraph:
+            candidates.insert(0, f"{base}-{ref.paragraph}")
+            if ref.item:
+                candidates.insert(0, f"{base}-{ref.paragraph}-{ref.item}")
+        for candidate in candidates:
+            if self._clause_exists(candidate):
+                return candidate
+        return None
+
+    def _resolve_name(self, name: str) -> str | None:
+        if name not in self._name_cache:
+            try:
+                self._name_cache[name] = self.store.resolve_name(name)
+            except GuihuaError:
+                self._name_cache[name] = None
+        return self._name_cache[name]
+
+    def _version_for(self, short_name: str, day: str | None) -> str | None:
+        versions = self.store.versions(short_name)
+        if not versions:
+            return None
+        when = date.fromisoformat(day) if day else date.today()
+        in_force = [v for v in versions if v.in_force_on(when)]
+        if in_force:
+            return in_force[-1].doc_id
+        earlier = [v for v in versions if (v.valid_from or "") <= when.isoformat()]
+        return (earlier[-1] if earlier else versions[0]).doc_id
+
+    def _clause_exists(self, clause_id: str) -> bool:
+        try:
+            self.store.clause(clause_id)
+            return True
+        except GuihuaError:
+            return False
+
+
+def _location(clause: ClauseRecord) -> tuple[str | None, int | None]:
+    """The article key and 款 number of a clause id such as 土地管理法@2019-08-26#35-2-1."""
+    if clause.kind not in {"款", "项", "目"}:
+        return None, None
+    parts = clause.id.split("#", 1)[1].split("-")
+    return parts[0], int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
