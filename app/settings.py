@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, \
     TomlConfigSettingsSource
 
@@ -21,6 +21,14 @@ class Settings(BaseSettings):
     max_file_mb: int = Field(100, ge=1, description="largest file ingest accepts")
     max_pdf_pages: int = Field(5000, ge=1)
     max_unzipped_mb: int = Field(200, ge=1, description="DOCX/XLSX zip-bomb guard")
+    graph_url: str | None = Field(None, description="bolt://… of an external Neo4j 5 / ArcadeDB; "
+                                                    "unset: the embedded ArcadeDB server")
+    graph_user: str = "root"
+    graph_password: SecretStr | None = None
+    graph_database: str = "kg"
+    graph_heap_mb: int = Field(1024, ge=256)
+    graph_start_timeout_s: float = Field(120.0, gt=0)
+    rule_dirs: list[Path] = Field(default_factory=list, description="local rule packs (YAML)")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],

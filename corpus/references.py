@@ -33,13 +33,15 @@ _NAME_BREAK = re.compile(
     r".*(?:了|的|依照|根据|按照|依据|违反|适用|参照|对|和|与|及|、|是|为|在|由|经|将|以|规定|有关)")
 
 
-def _bare_name(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = _NAME_BREAK.sub("", name)
-    if len(name) < 2 or name.startswith("本"):
-        return None  # 违反本条例 → the citing document itself
-    return name
+def _bare_name(name: str) -> tuple[str | None, int]:
+    """(law name or None for the citing document itself, offset of the name in `name`)."""
+    trimmed = _NAME_BREAK.sub("", name)
+    offset = len(name) - len(trimmed)
+    if len(trimmed) < 2:
+        return None, offset
+    if "本" in trimmed:  # 违反本条例 → the citing document itself
+        return None, offset + trimmed.index("本")
+    return trimmed, offset
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,10 @@ def find_references(text: str, own_article: str | None = None,
     refs: list[Reference] = []
     covered: list[tuple[int, int]] = []
     for match in _REFERENCE.finditer(text):
-        law = match.group("title") or _bare_name(match.group("bare"))
+        law, law_start = match.group("title"), match.start()
+        if match.group("bare"):
+            law, offset = _bare_name(match.group("bare"))
+            law_start = match.start("bare") + offset
         previous: ArticleNo | None = None
         for one in _ONE.finditer(match.group("articles")):
             number = ArticleNo.parse(one.group("article"))
@@ -75,7 +80,7 @@ def find_references(text: str, own_article: str | None = None,
                 for main in range(previous.main + 1, number.main):
                     refs.append(Reference(law, ArticleNo(main).key, None, None, start, end))
             refs.append(Reference(law, number.key, para, item,
-                                  match.start() if previous is None else start, end))
+                                  law_start if previous is None else start, end))
             previous = number
         covered.append(match.span())
     for match in _DOCUMENT_ONLY.finditer(text):

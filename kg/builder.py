@@ -12,15 +12,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 
 from corpus.definitions import find_definitions
 from corpus.errors import GuihuaError
 from corpus.readers.base import Progress, no_progress
-from corpus.references import Reference, find_references
+from corpus.references import find_references
 from corpus.store import ClauseRecord, ClauseStore, DocumentRecord
 from kg.graph import GraphStore
 from kg.ontology import schema_statements
+from kg.resolver import ReferenceResolver
 
 # Clause kinds whose own text carries references (an article's text repeats its 款, so
 # references are taken from the 款/项/目 and attached there).
@@ -48,7 +48,7 @@ class GraphBuilder:
         self.graph = graph
         self.store = store
         self.batch_size = batch_size
-        self._name_cache: dict[str, str | None] = {}
+        self.resolver = ReferenceResolver(store)
 
     # ---- entry point ------------------------------------------------------------------
 
@@ -78,7 +78,7 @@ class GraphBuilder:
         progress(total, total, "")
         for name in sorted(touched_names):
             self._relink_versions(name)
-        self._name_cache.clear()
+        self.resolver.clear()
         citing = {d for d, r in current.items() if r is not None}
         citing |= self._documents_citing(touched_names)
         for doc_id in sorted(citing):
@@ -213,10 +213,10 @@ class GraphBuilder:
             article, paragraph = _location(clause)
             for ref in find_references(clause.text, article, paragraph):
                 snippet = clause.text[ref.start:ref.end]
-                target = self._resolve(record, ref)
+                target = self.resolver.resolve(ref, record.valid_from, doc, record.short_name)
                 if target is None:
                     missed += 1
-                elif ref.article is None:
+                elif ref.article is None or "#" not in target:
                     document_rows.append({"from": clause.id, "to": target, "text": snippet})
                     cited.add(target)
                 elif target != clause.id:
@@ -234,60 +234,6 @@ class GraphBuilder:
                          names=sorted(cited - {record.short_name}))
         return len(clause_rows) + len(document_rows), missed
 
-    def _resolve(self, citing: DocumentRecord, ref: Reference) -> str | None:
-        """A reference → clause id (or, for a whole-document reference, the Document name),
-        in the version in force when the citing text took effect."""
-        if ref.law is None:
-            short_name = citing.short_name
-            target_doc = citing.doc_id
-        else:
-            short_name = self._resolve_name(ref.law)
-            if short_name is None:
-                return None
-            if ref.article is None:
-                return short_name
-            target_doc = self._version_for(short_name, citing.valid_from)
-            if target_doc is None:
-                return None
-        if ref.article is None:
-            return short_name
-        base = f"{target_doc}#{ref.article}"
-        candidates = [base]
-        if ref.paragraph:
-            candidates.insert(0, f"{base}-{ref.paragraph}")
-            if ref.item:
-                candidates.insert(0, f"{base}-{ref.paragraph}-{ref.item}")
-        for candidate in candidates:
-            if self._clause_exists(candidate):
-                return candidate
-        return None
-
-    def _resolve_name(self, name: str) -> str | None:
-        if name not in self._name_cache:
-            try:
-                self._name_cache[name] = self.store.resolve_name(name)
-            except GuihuaError:
-                self._name_cache[name] = None
-        return self._name_cache[name]
-
-    def _version_for(self, short_name: str, day: str | None) -> str | None:
-        versions = self.store.versions(short_name)
-        if not versions:
-            return None
-        when = date.fromisoformat(day) if day else date.today()
-        in_force = [v for v in versions if v.in_force_on(when)]
-        if in_force:
-            return in_force[-1].doc_id
-        earlier = [v for v in versions if (v.valid_from or "") <= when.isoformat()]
-        return (earlier[-1] if earlier else versions[0]).doc_id
-
-    def _clause_exists(self, clause_id: str) -> bool:
-        try:
-            self.store.clause(clause_id)
-            return True
-        except GuihuaError:
-            return False
-
 
 def _location(clause: ClauseRecord) -> tuple[str | None, int | None]:
     """The article key and 款 number of a clause id such as 土地管理法@2019-08-26#35-2-1."""
@@ -295,3 +241,15 @@ def _location(clause: ClauseRecord) -> tuple[str | None, int | None]:
         return None, None
     parts = clause.id.split("#", 1)[1].split("-")
     return parts[0], int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+def sync_graph(graph: GraphStore, store: ClauseStore, progress: Progress = no_progress,
+               extra_rule_dirs: Iterable = ()) -> dict:
+    """Bring documents and domain tables in the graph up to date with the clause store."""
+    from kg.domain_graph import DomainLoader  # the domain tables are only needed here
+
+    report = GraphBuilder(graph, store).sync(progress)
+    # Domain links point at clauses: reload them when any document changed.
+    domain = DomainLoader(graph, ReferenceResolver(store), extra_rule_dirs)
+    reloaded = domain.sync(force=bool(report.touched))
+    return {**report.to_dict(), "domain_reloaded": reloaded}

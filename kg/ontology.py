@@ -17,9 +17,12 @@ Relationships
 - (Document)-[:HAS_VERSION]->(Version); (Version)-[:SUPERSEDES]->(older Version)
 - (Version)-[:HAS_CLAUSE]->(Clause) for every clause; (Clause)-[:PART_OF]->(parent Clause)
 - (Clause)-[:CITES {text}]->(Clause); (Clause)-[:CITES_DOCUMENT {text}]->(Document)
-- (Concept)-[:DEFINED_IN]->(Clause); (Clause)-[:MENTIONS]->(Concept|LandUseClass|Indicator)
+- (Concept)-[:DEFINED_IN {basis}]->(Clause): a statutory definition parsed from the text, or
+  (basis 'curated') the clause a domain table names as establishing the term;
+  (Concept)-[:REGULATED_BY]->(Clause); (Concept)-[:NAMES]->(ZoneType);
+  (Clause)-[:MENTIONS]->(Concept|LandUseClass|Indicator)
 - (LandUseClass)-[:SUBCLASS_OF]->(LandUseClass); (ZoneType)-[:SUBZONE_OF]->(ZoneType)
-- (ZoneType)-[:ALLOWS|PROHIBITS {source}]->(LandUseClass)
+- (ZoneType)-[:ALLOWS|PROHIBITS|RESTRICTS {activity, clause, source}]->(LandUseClass)
 - (Rule)-[:CONSTRAINS]->(Indicator); (Rule)-[:APPLIES_TO]->(LandUseClass)
 
 Provenance: every node and relationship carries `ingest`, the id of what created it (a doc_id,

@@ -36,3 +36,13 @@ def test_previous_paragraph() -> None:
     assert _targets("本条第一款所称的", own_article="4", own_paragraph=3) == [(None, "4", 1, None)]
     assert find_references(text) == []  # without its own location, 前款 can't be resolved
     assert isinstance(find_references("《城乡规划法》第四十条")[0], Reference)
+
+
+def test_span_starts_at_the_law_name() -> None:
+    text = "土地利用年度计划应当对本法第六十三条规定的集体经营性建设用地作出安排"
+    ref = find_references(text)[0]
+    assert (ref.law, ref.article) == (None, "63")
+    assert text[ref.start:ref.end] == "本法第六十三条"
+    text = "并依照土地管理法第四十四条的规定办理"
+    ref = find_references(text)[0]
+    assert text[ref.start:ref.end] == "土地管理法第四十四条" and ref.law == "土地管理法"

@@ -111,6 +111,7 @@ class ZoneType(_Frozen):
     parent: Identifier | None = None
     definition: str = Field(min_length=1)
     source: SourceRef | None = None  # None: the file-level source applies
+    legal_basis: SourceRef | None = None  # the statute clause that establishes it
     governed_by: tuple[Identifier, ...] = ()
     # 主导用途 named by the zone's definition (以…为主要功能导向); not a permission.
     dominant_land_use: tuple[LandUseCode, ...] = ()

@@ -1,0 +1,72 @@
+"""Resolve a parsed reference (law name, article, 款, 项) to a clause id in the clause store, in
+the version of the cited law that was in force on a given day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from corpus.errors import GuihuaError
+from corpus.references import Reference
+from corpus.store import ClauseStore
+
+
+class ReferenceResolver:
+    def __init__(self, store: ClauseStore) -> None:
+        self.store = store
+        self._names: dict[str, str | None] = {}
+
+    def clear(self) -> None:
+        self._names.clear()
+
+    def resolve(self, ref: Reference, on: str | None, own_doc: str | None = None,
+                own_name: str | None = None) -> str | None:
+        """A clause id; for a whole-document reference the Document's short name; None when the
+        law or the clause is not in the store. `own_doc`/`own_name` serve 本法 references."""
+        if ref.law is None:
+            if own_doc is None or ref.article is None:
+                return own_name
+            target_doc = own_doc
+        else:
+            short_name = self.short_name(ref.law)
+            if short_name is None:
+                return None
+            if ref.article is None:
+                return short_name
+            target_doc = self.version_for(short_name, on)
+            if target_doc is None:
+                return None
+        base = f"{target_doc}#{ref.article}"
+        candidates = [base]
+        if ref.paragraph:
+            candidates.insert(0, f"{base}-{ref.paragraph}")
+            if ref.item:
+                candidates.insert(0, f"{base}-{ref.paragraph}-{ref.item}")
+        return next((c for c in candidates if self._exists(c)), None)
+
+    def short_name(self, name: str) -> str | None:
+        if name not in self._names:
+            try:
+                self._names[name] = self.store.resolve_name(name)
+            except GuihuaError:
+                self._names[name] = None
+        return self._names[name]
+
+    def version_for(self, short_name: str, on: str | None) -> str | None:
+        """The version in force on `on` (ISO date; default today); failing that the latest one
+        before it, or the earliest there is."""
+        versions = self.store.versions(short_name)
+        if not versions:
+            return None
+        when = date.fromisoformat(on) if on else date.today()
+        in_force = [v for v in versions if v.in_force_on(when)]
+        if in_force:
+            return in_force[-1].doc_id
+        earlier = [v for v in versions if (v.valid_from or "") <= when.isoformat()]
+        return (earlier[-1] if earlier else versions[0]).doc_id
+
+    def _exists(self, clause_id: str) -> bool:
+        try:
+            self.store.clause(clause_id)
+            return True
+        except GuihuaError:
+            return False
