@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from collections.abc import Iterator
+
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,13 +22,18 @@ def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("data")
     result = run(path, "setup", "--json")
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    assert report["store"]["documents"] == 378
-    return path
+    try:
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["store"]["documents"] == 378
+        assert report["graph"]["documents_loaded"] == 378
+        yield path
+    finally:
+        stopped = run(path, "kg", "stop", "--json")
+        assert json.loads(stopped.stdout) == {"stopped": True}
 
 
 def test_article_verbatim_from_embedded_corpus(data_dir: Path) -> None:
@@ -72,3 +79,20 @@ def test_errors_are_readable_and_nonzero(data_dir: Path, tmp_path: Path) -> None
     assert result.returncode == 1 and "empty.md" in result.stderr and "0 字节" in result.stderr
     nowhere = run(data_dir, "ingest", str(tmp_path / "nope"))
     assert nowhere.returncode == 1 and "不存在" in nowhere.stderr
+
+
+def test_graph_commands(data_dir: Path) -> None:
+    stats = json.loads(run(data_dir, "kg", "stats", "--json").stdout)
+    assert stats["nodes"]["Version"] >= 378 and stats["nodes"]["LandUseClass"] == 175
+    shown = json.loads(run(data_dir, "kg", "show", "0701", "--json").stdout)
+    assert shown["label"] == "LandUseClass" and shown["node"]["name"] == "城镇住宅用地"
+    assert any(link["relationship"] == "SUBCLASS_OF" and link["key"] == "07"
+               for link in shown["relationships"])
+    rows = json.loads(run(data_dir, "kg", "query",
+                          "MATCH (v:Version {document: '土地管理法'}) RETURN v.id AS id",
+                          "--json").stdout)["rows"]
+    assert {"id": "土地管理法@2019-08-26"} in rows
+    refused = run(data_dir, "kg", "query", "CREATE (n:Clause {id: 'x'}) RETURN n")
+    assert refused.returncode == 1 and "只读" in refused.stderr
+    route = json.loads(run(data_dir, "kg", "path", "0701", "01", "--json").stdout)
+    assert route and route[0]["nodes"][0] == "0701" and route[0]["nodes"][-1] == "01"
