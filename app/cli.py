@@ -412,6 +412,29 @@ def eval_ingest(corpus: Annotated[Path, typer.Option(help="共享语料目录 / 
     out.print(f"{len(result.findings)} findings → {results}", highlight=False)
 
 
+@eval_app.command("graph")
+def eval_graph(corpus: Annotated[Path, typer.Option(help="共享语料目录（另加其中的法规）")]
+               = DEFAULT_CORPUS,
+               results: Annotated[Path, typer.Option("--out", help="结果 JSON / results file")]
+               = Path("eval/results/graph.json"),
+               as_json: JsonFlag = False) -> None:
+    """图谱基准：构建吞吐与典型查询延迟 / graph build throughput and query latency."""
+    from eval.graph_bench import run_graph_bench
+
+    metrics = run_graph_bench(corpus if corpus.is_dir() else None)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+    if as_json:
+        _emit(metrics)
+        return
+    table = Table(title="guihua eval graph")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in metrics.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
 def main() -> None:
     try:
         app()
