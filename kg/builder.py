@@ -18,6 +18,7 @@ from corpus.errors import GuihuaError
 from corpus.readers.base import Progress, no_progress
 from corpus.references import find_references
 from corpus.store import ClauseRecord, ClauseStore, DocumentRecord
+from kg.fulltext import ensure_clause_index
 from kg.graph import GraphStore
 from kg.ontology import schema_statements
 from kg.resolver import ReferenceResolver
@@ -54,6 +55,7 @@ class GraphBuilder:
 
     def sync(self, progress: Progress = no_progress) -> SyncReport:
         self.graph.ensure_schema(schema_statements())
+        ensure_clause_index(self.graph)
         last = self._last_applied()
         changes = self.store.changes_since(last)
         report = SyncReport(last_change=last)

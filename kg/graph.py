@@ -183,10 +183,14 @@ def _translate(err: Exception) -> GraphError:
 class GraphStore:
     """Cypher over Bolt. Results are lists of plain dicts (see `plain`)."""
 
-    def __init__(self, driver: neo4j.Driver, database: str, *, read_only: bool = False) -> None:
+    def __init__(self, driver: neo4j.Driver, database: str, *, read_only: bool = False,
+                 admin: ArcadeAdmin | None = None) -> None:
         self._driver = driver
         self.database = database
         self.read_only = read_only
+        # ArcadeDB's HTTP API when the backend is the embedded ArcadeDB (full-text DDL needs
+        # it); None for a Neo4j or an external server reached only over Bolt.
+        self.admin = admin
 
     @classmethod
     def connect(cls, url: str, user: str, password: str, database: str = DEFAULT_DATABASE, *,
@@ -213,7 +217,9 @@ class GraphStore:
         if read_only:
             return cls.connect(info.bolt_url, server.reader_user, server.reader_password,
                                server.database, read_only=True)
-        return cls.connect(info.bolt_url, server.user, server.password, server.database)
+        store = cls.connect(info.bolt_url, server.user, server.password, server.database)
+        store.admin = server.admin()
+        return store
 
     # -- lifecycle
 

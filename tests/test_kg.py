@@ -126,3 +126,14 @@ def test_incremental_update_and_removal(world) -> None:
     sync_graph(graph, store)
     assert graph.run("MATCH (n) WHERE n.ingest = '城乡规划法@2019-04-23' RETURN count(n) AS n")[0]["n"] == 0
     assert graph.run("MATCH (d:Document {name: '城乡规划法'}) RETURN count(d) AS n")[0]["n"] == 0
+
+
+def test_full_text_search_in_chinese(world) -> None:
+    from kg.fulltext import search_clauses
+
+    _, graph, _ = world
+    hits = search_clauses(graph, "永久基本农田 占用", limit=5, as_of=date(2024, 1, 1))
+    assert hits and all("永久基本农田" in h["text"] or "占用" in h["text"] for h in hits)
+    top = search_clauses(graph, "挖塘养鱼", limit=3)
+    assert top[0]["id"] == "土地管理法@2019-08-26#37-3"
+    assert search_clauses(graph, "耕地保护", as_of=date(1990, 1, 1)) == []
