@@ -100,3 +100,23 @@ def find_references(text: str, own_article: str | None = None,
                 refs.append(Reference(None, own_article, para, None, *match.span()))
     refs.sort(key=lambda r: (r.start, r.article or "", r.paragraph or 0))
     return refs
+
+
+_AMENDING_TITLE = re.compile(r"关于修改《([^《》]+)》")
+_AMENDMENT_TITLE = re.compile(r"^(?:中华人民共和国)?(.+?法)修正案")
+_REPEAL = re.compile(r"《([^《》]{2,60})》(?:[^。；《》]{0,12})同时废止")
+
+
+def amended_titles(title: str) -> list[str]:
+    """The documents a decision or amendment amends, from its title:
+    关于修改《中华人民共和国环境保护税法》的决定 → 中华人民共和国环境保护税法; 刑法修正案（十一） → 刑法."""
+    found = _AMENDING_TITLE.findall(title)
+    if not found:
+        match = _AMENDMENT_TITLE.match(title)
+        found = [match.group(1)] if match else []
+    return found
+
+
+def repealed_titles(text: str) -> list[str]:
+    """《…》同时废止 in a document's final clause: the documents it repeals."""
+    return _REPEAL.findall(text)

@@ -274,16 +274,19 @@ class ClauseStore:
             "SELECT COUNT(*), COALESCE(SUM(n_clauses), 0) FROM documents").fetchone()
         return {"documents": docs, "clauses": clauses}
 
-    def resolve_name(self, name: str) -> str:
+    def resolve_name(self, name: str, exact: bool = False) -> str:
         """A law name as people write it → the stored short name.
-        Accepts 《中华人民共和国土地管理法》, 土地管理法, or a unique fragment (城乡规划条例 → 上海市城乡规划条例
-        only if no other document matches)."""
+        Accepts 《中华人民共和国土地管理法》, 土地管理法, or (unless `exact`) a unique fragment
+        (城乡规划条例 → 上海市城乡规划条例 only if no other document matches). Citations in legal
+        text are resolved `exact`: 增值税暂行条例 must not become 土地增值税暂行条例."""
         cleaned = short_name_of(name)
         conn = self._conn
-        exact = conn.execute("SELECT DISTINCT short_name FROM documents WHERE short_name = ? "
-                             "OR title = ?", (cleaned, re.sub(r"[《》\s]", "", name))).fetchall()
+        matches = conn.execute("SELECT DISTINCT short_name FROM documents WHERE short_name = ? "
+                               "OR title = ?", (cleaned, re.sub(r"[《》\s]", "", name))).fetchall()
+        if matches:
+            return matches[0][0]
         if exact:
-            return exact[0][0]
+            raise NotFoundError(f"未找到名为「{name}」的法规或文件 / no document named {name!r}")
         like = [r[0] for r in conn.execute(
             "SELECT DISTINCT short_name FROM documents WHERE short_name LIKE ? ORDER BY "
             "LENGTH(short_name)", (f"%{cleaned}%",))]

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from corpus.definitions import find_definitions
 from corpus.errors import GuihuaError
 from corpus.readers.base import Progress, no_progress
-from corpus.references import find_references
+from corpus.references import amended_titles, find_references, repealed_titles
 from corpus.store import ClauseRecord, ClauseStore, DocumentRecord
 from kg.fulltext import ensure_clause_index
 from kg.graph import GraphStore
+from kg.ontology import VERSION as ONTOLOGY_VERSION
 from kg.ontology import schema_statements
 from kg.resolver import ReferenceResolver
 
@@ -56,12 +57,17 @@ class GraphBuilder:
     def sync(self, progress: Progress = no_progress) -> SyncReport:
         self.graph.ensure_schema(schema_statements())
         ensure_clause_index(self.graph)
-        last = self._last_applied()
-        changes = self.store.changes_since(last)
+        last, built_with = self._last_applied()
+        full = built_with != ONTOLOGY_VERSION
+        changes = self.store.changes_since(0 if full else last)
         report = SyncReport(last_change=last)
-        if not changes:
+        if not changes and not full:
             return report
         doc_ids = list(dict.fromkeys(c["doc_id"] for c in changes))
+        if full:  # rebuild every document the graph or the store knows
+            in_graph = [r["id"] for r in self.graph.run("MATCH (v:Version) RETURN v.id AS id")]
+            doc_ids = list(dict.fromkeys(doc_ids + in_graph
+                                         + [d.doc_id for d in self.store.documents()]))
         current = {d: self._record_or_none(d) for d in doc_ids}
         touched_names = {self._short_name_in_graph(d) for d in doc_ids}
         touched_names |= {r.short_name for r in current.values() if r is not None}
@@ -90,17 +96,22 @@ class GraphBuilder:
                 report.citations += made
                 report.unresolved_citations += missed
         self._orphans()
-        report.last_change = changes[-1]["seq"]
+        report.last_change = changes[-1]["seq"] if changes else last
         report.touched = sorted(touched_names)
-        self.graph.write("MERGE (m:GraphMeta {key: 'corpus'}) SET m.seq = $seq",
-                         seq=report.last_change)
+        self.graph.write("MERGE (m:GraphMeta {key: 'corpus'}) SET m.seq = $seq, "
+                         "m.ontology = $version", seq=report.last_change,
+                         version=ONTOLOGY_VERSION)
         return report
 
     # ---- bookkeeping --------------------------------------------------------------------
 
-    def _last_applied(self) -> int:
-        rows = self.graph.run("MATCH (m:GraphMeta {key: 'corpus'}) RETURN m.seq AS seq")
-        return int(rows[0]["seq"]) if rows and rows[0]["seq"] is not None else 0
+    def _last_applied(self) -> tuple[int, int | None]:
+        """(last change applied, ontology version the graph was built with)."""
+        rows = self.graph.run("MATCH (m:GraphMeta {key: 'corpus'}) "
+                              "RETURN m.seq AS seq, m.ontology AS ontology")
+        if not rows or rows[0]["seq"] is None:
+            return 0, ONTOLOGY_VERSION  # an empty graph: every change is new anyway
+        return int(rows[0]["seq"]), rows[0]["ontology"]
 
     def _record_or_none(self, doc_id: str) -> DocumentRecord | None:
         try:
@@ -232,9 +243,32 @@ class GraphBuilder:
             "UNWIND $rows AS row MATCH (a:Clause {id: row.from}), (d:Document {name: row.to}) "
             "CREATE (a)-[:CITES_DOCUMENT {text: row.text, ingest: $doc}]->(d)",
             document_rows, self.batch_size, doc=doc)
+        cited |= self._load_amends_and_repeals(record)
         self.graph.write("MATCH (v:Version {id: $doc}) SET v.cites_names = $names", doc=doc,
                          names=sorted(cited - {record.short_name}))
         return len(clause_rows) + len(document_rows), missed
+
+    def _load_amends_and_repeals(self, record: DocumentRecord) -> set[str]:
+        """AMENDS from a decision or amendment (by its title) and REPEALS from 《…》同时废止,
+        to the Documents named when they are in the corpus."""
+        doc = record.doc_id
+        self.graph.write("MATCH (:Version {id: $doc})-[r:AMENDS|REPEALS]->() DELETE r", doc=doc)
+        links: list[dict] = []
+        for title in amended_titles(record.title):
+            links.append({"name": self.resolver.short_name(title), "type": "AMENDS"})
+        for clause in self.store.clauses(doc):
+            if "废止" in clause.text and clause.kind in _CITING_KINDS:
+                for title in repealed_titles(clause.text):
+                    links.append({"name": self.resolver.short_name(title), "type": "REPEALS",
+                                  "clause": clause.id})
+        links = [l for l in links if l["name"] and l["name"] != record.short_name]
+        for kind in ("AMENDS", "REPEALS"):
+            self.graph.write_batch(
+                "UNWIND $rows AS row MATCH (v:Version {id: $doc}), (d:Document {name: row.name}) "
+                f"CREATE (v)-[:{kind} {{clause: row.clause, ingest: $doc}}]->(d)",
+                [{"name": l["name"], "clause": l.get("clause")} for l in links
+                 if l["type"] == kind], self.batch_size, doc=doc)
+        return {l["name"] for l in links}
 
 
 def _location(clause: ClauseRecord) -> tuple[str | None, int | None]:

@@ -15,6 +15,8 @@ Nodes (label {key property}: other properties)
 
 Relationships
 - (Document)-[:HAS_VERSION]->(Version); (Version)-[:SUPERSEDES]->(older Version)
+- (Version)-[:AMENDS]->(Document) for 修改决定/修正案; (Version)-[:REPEALS {clause}]->(Document)
+  for 《…》同时废止
 - (Version)-[:HAS_CLAUSE]->(Clause) for every clause; (Clause)-[:PART_OF]->(parent Clause)
 - (Clause)-[:CITES {text}]->(Clause); (Clause)-[:CITES_DOCUMENT {text}]->(Document)
 - (Concept)-[:DEFINED_IN {basis}]->(Clause): a statutory definition parsed from the text, or
@@ -31,6 +33,10 @@ Dates are ISO strings (YYYY-MM-DD), which compare correctly as strings in every 
 """
 
 from __future__ import annotations
+
+# Bump when what the builder writes changes: graphs built by older code are then rebuilt on the
+# next sync instead of silently lacking the new nodes or links.
+VERSION = 3
 
 KEYS: dict[str, str] = {
     "Document": "name",

@@ -84,7 +84,8 @@ def stats(graph: GraphStore) -> dict[str, Any]:
               "Indicator", "Rule"]
     nodes = {label: graph.run(f"MATCH (n:{label}) RETURN count(n) AS n")[0]["n"]
              for label in labels}
-    types = ["HAS_VERSION", "HAS_CLAUSE", "PART_OF", "SUPERSEDES", "CITES", "CITES_DOCUMENT",
+    types = ["HAS_VERSION", "HAS_CLAUSE", "PART_OF", "SUPERSEDES", "AMENDS", "REPEALS", "CITES",
+             "CITES_DOCUMENT",
              "DEFINED_IN", "SUBCLASS_OF", "ALLOWS", "PROHIBITS", "RESTRICTS", "CONSTRAINS"]
     edges = {t: graph.run(f"MATCH ()-[r:{t}]->() RETURN count(r) AS n")[0]["n"] for t in types}
     return {"nodes": nodes, "relationships": edges}

@@ -46,7 +46,7 @@ class ReferenceResolver:
     def short_name(self, name: str) -> str | None:
         if name not in self._names:
             try:
-                self._names[name] = self.store.resolve_name(name)
+                self._names[name] = self.store.resolve_name(name, exact=True)
             except GuihuaError:
                 self._names[name] = None
         return self._names[name]

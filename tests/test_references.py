@@ -46,3 +46,14 @@ def test_span_starts_at_the_law_name() -> None:
     text = "并依照土地管理法第四十四条的规定办理"
     ref = find_references(text)[0]
     assert text[ref.start:ref.end] == "土地管理法第四十四条" and ref.law == "土地管理法"
+
+
+def test_amendments_and_repeals() -> None:
+    from corpus.references import amended_titles, repealed_titles
+
+    assert amended_titles("全国人民代表大会常务委员会关于修改《中华人民共和国环境保护税法》的决定") == [
+        "中华人民共和国环境保护税法"]
+    assert amended_titles("中华人民共和国刑法修正案（十一）") == ["刑法"]
+    assert amended_titles("中华人民共和国土地管理法") == []
+    text = "本法自2019年9月1日起施行。2007年12月1日国务院公布的《中华人民共和国耕地占用税暂行条例》同时废止。"
+    assert repealed_titles(text) == ["中华人民共和国耕地占用税暂行条例"]

@@ -149,3 +149,12 @@ def test_failed_replacement_keeps_the_old_version(store: ClauseStore, tmp_path: 
         store.put(doc)
     assert lookup_article(store, "示例用地条例", "2") == before
     assert store.counts()["documents"] == 1
+
+
+def test_exact_name_resolution_for_citations(store: ClauseStore, tmp_path: Path) -> None:
+    ingest_paths(store, [_write(tmp_path, "土地增值税暂行条例.md",
+                                LAW_V1.replace("示例用地条例", "中华人民共和国土地增值税暂行条例"))])
+    assert store.resolve_name("增值税暂行条例") == "土地增值税暂行条例"  # a person's fragment
+    with pytest.raises(NotFoundError):
+        store.resolve_name("中华人民共和国增值税暂行条例", exact=True)  # a citation: exact only
+    assert store.resolve_name("《中华人民共和国土地增值税暂行条例》", exact=True) == "土地增值税暂行条例"
