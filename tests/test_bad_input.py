@@ -3,7 +3,6 @@ loses nothing: the store keeps what it had and the rest of a folder still goes i
 
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 

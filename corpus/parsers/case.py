@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 
 from corpus.model import Clause, ClauseKind
 from corpus.references import find_references

@@ -1,0 +1,21 @@
+"""The `guihua` command line. Every command takes --json and exits non-zero on error."""
+
+from __future__ import annotations
+
+import sys
+
+from app.cli.common import err
+from app.cli.corpus_commands import app
+from app.cli.eval_commands import eval_app
+from app.cli.kg_commands import kg_app
+
+app.add_typer(kg_app, name="kg")
+app.add_typer(eval_app, name="eval")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("已中断 / interrupted")
+        sys.exit(130)

@@ -1,0 +1,144 @@
+"""Corpus commands: setup, ingest, remove, docs, article."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from app.cli.common import (JsonFlag, clause_store, emit, err, out, parse_date,
+                                progress_bar, settings, sync_graph, user_errors)
+from corpus.ingest import IngestReport, ingest_embedded_laws, ingest_paths, remove_document
+from corpus.lookup import lookup_article
+from corpus.model import Level
+
+# The root application: corpus commands sit at the top level; kg and eval are sub-apps.
+app = typer.Typer(help="guihua 国土空间规划智能助手 / territorial spatial planning assistant",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+
+
+def print_report(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        emit(report.to_dict())
+        return
+    for outcome in report.outcomes:
+        if outcome.failed:
+            err.print(f"[red]✗[/red] {outcome.message}", highlight=False)
+    counts = "，".join(f"{k} {v}" for k, v in report.counts().items()) or "无文件 / no files"
+    out.print(f"导入结果 / ingest: {counts}", highlight=False)
+
+
+@app.command()
+def setup(as_json: JsonFlag = False,
+          graph: Annotated[bool, typer.Option(help="同时构建知识图谱 / also build the graph")] = True
+          ) -> None:
+    """准备内置法律库与知识图谱（可重复执行）/ prepare the embedded corpus and graph (idempotent)."""
+    config = settings()
+    graph_report: dict = {}
+    with user_errors(as_json):
+        with clause_store(config) as store:
+            with progress_bar("导入内置法律库", not as_json) as progress:
+                report = ingest_embedded_laws(store, progress)
+            if graph:
+                with progress_bar("构建知识图谱", not as_json) as progress:
+                    graph_report = sync_graph(config, store, progress)
+            counts = store.counts()
+    if as_json:
+        emit({"data_dir": str(config.data_dir), "store": counts, "graph": graph_report,
+              **report.to_dict()})
+    else:
+        print_report(report, as_json)
+        out.print(f"数据目录 / data: {config.data_dir}  文件 {counts['documents']} 部，"
+                  f"条文节点 {counts['clauses']} 条", highlight=False)
+        if graph_report:
+            out.print(f"知识图谱 / graph: 载入 {graph_report['documents_loaded']} 个文档，"
+                      f"{graph_report['clauses']} 个条文节点，{graph_report['citations']} 条引用",
+                      highlight=False)
+    if report.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ingest(paths: Annotated[list[Path], typer.Argument(help="文件或文件夹 / files or folders")],
+           level: Annotated[Optional[Level], typer.Option(help="效力层级 / document level")] = None,
+           genre: Annotated[Optional[str], typer.Option(
+               help="statute | standard | case | table | generic（默认自动识别）")] = None,
+           graph: Annotated[bool, typer.Option(help="同步知识图谱 / update the graph")] = True,
+           as_json: JsonFlag = False) -> None:
+    """导入文件（重复导入相同文件不做改动，修改后的文件替换旧版本）/ ingest files or folders."""
+    config = settings()
+    with user_errors(as_json):
+        with clause_store(config) as store:
+            with progress_bar("导入", not as_json) as progress:
+                report = ingest_paths(store, paths, level=level, genre=genre,
+                                      limits=config.limits, progress=progress)
+            if graph and any(not o.failed for o in report.outcomes):
+                with progress_bar("更新知识图谱", not as_json) as progress:
+                    sync_graph(config, store, progress)
+    print_report(report, as_json)
+    if report.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def remove(document: Annotated[str, typer.Argument(help="文档 id（名称@版本）或源文件路径")],
+           graph: Annotated[bool, typer.Option(help="同步知识图谱 / update the graph")] = True,
+           as_json: JsonFlag = False) -> None:
+    """删除一个文档 / remove one document (by id or source path)."""
+    config = settings()
+    with user_errors(as_json):
+        with clause_store(config) as store:
+            outcomes = remove_document(store, document)
+            if graph:
+                sync_graph(config, store, lambda *a: None)
+    if as_json:
+        emit([o.to_dict() for o in outcomes])
+    else:
+        for outcome in outcomes:
+            out.print(f"{outcome.action}: {outcome.doc_id}", highlight=False)
+
+
+@app.command()
+def docs(name: Annotated[Optional[str], typer.Argument(help="只列出名称含此字样的文档")] = None,
+         as_json: JsonFlag = False) -> None:
+    """列出已导入的文档及其版本 / list ingested documents and their versions."""
+    with clause_store(settings()) as store:
+        records = [r for r in store.documents() if not name or name in r.title]
+    today = date.today()
+    rows = [{"doc_id": r.doc_id, "title": r.title, "level": r.level, "status": r.status_on(today),
+             "valid_from": r.valid_from, "valid_to": r.valid_to, "clauses": r.n_clauses,
+             "source": r.source} for r in records]
+    if as_json:
+        emit(rows)
+        return
+    for row in rows:
+        out.print(f"{row['doc_id']}\t{row['level']}\t{row['status']}\t{row['clauses']} 条文节点\t"
+                  f"{row['source']}", highlight=False)
+    out.print(f"共 {len(rows)} 个文档 / documents", highlight=False)
+
+
+@app.command()
+def article(law: Annotated[str, typer.Argument(help="法规名称，如 土地管理法")],
+            number: Annotated[str, typer.Argument(help="条号，如 35、第三十五条、10之1、4.0.1")],
+            as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD")] = None,
+            as_json: JsonFlag = False) -> None:
+    """按名称和条号查询条文原文 / one clause, verbatim, in force on a date."""
+    day = parse_date(as_of, as_json)
+    with user_errors(as_json):
+        with clause_store(settings()) as store:
+            result = lookup_article(store, law, number, day)
+    if as_json:
+        emit(result)
+        return
+    valid = f"{result['valid_from'] or '?'} 起" + (f"，至 {result['valid_to']}" if result["valid_to"] else "")
+    out.print(f"《{result['title']}》{result['label']}  [{result['level']} · {result['status']} · {valid}]",
+              highlight=False)
+    if result["path"]:
+        out.print(" / ".join(result["path"]), style="dim", highlight=False)
+    out.print(result["text"], highlight=False)
+    out.print(f"id: {result['id']}   来源 / source: {result['source']}", style="dim",
+              highlight=False)
+
+
