@@ -283,9 +283,13 @@ def sync_graph(graph: GraphStore, store: ClauseStore, progress: Progress = no_pr
                extra_rule_dirs: Iterable = ()) -> dict:
     """Bring documents and domain tables in the graph up to date with the clause store."""
     from kg.domain_graph import DomainLoader  # the domain tables are only needed here
+    from kg.spatial import link_spatial, load_regions
 
     report = GraphBuilder(graph, store).sync(progress)
     # Domain links point at clauses: reload them when any document changed.
     domain = DomainLoader(graph, ReferenceResolver(store), extra_rule_dirs)
     reloaded = domain.sync(force=bool(report.touched))
+    if reloaded:
+        load_regions(graph)
+        link_spatial(graph)  # zones and parcels point at the zone types and land uses just rebuilt
     return {**report.to_dict(), "domain_reloaded": reloaded}

@@ -26,6 +26,12 @@ Relationships
 - (LandUseClass)-[:SUBCLASS_OF]->(LandUseClass); (ZoneType)-[:SUBZONE_OF]->(ZoneType)
 - (ZoneType)-[:ALLOWS|PROHIBITS|RESTRICTS {activity, clause, source}]->(LandUseClass)
 - (Rule)-[:CONSTRAINS]->(Indicator); (Rule)-[:APPLIES_TO]->(LandUseClass)
+- Space (`kg/spatial`): (AdministrativeRegion)-[:WITHIN]->(AdministrativeRegion) by 行政区划代码;
+  (Plan)-[:COVERS]->(AdministrativeRegion); (upper Plan)-[:TRANSMITS_TO]->(lower Plan) (五级三类
+  传导); (Zone)-[:OF_TYPE {role}]->(ZoneType), (Zone|Parcel)-[:IN_PLAN]->(Plan),
+  (Parcel)-[:LAND_USE]->(LandUseClass). Geometry is GeoJSON (CGCS2000, EPSG:4490) stored as text
+  with numeric bbox properties; exact geometry work (contains, overlap area on an equal-area
+  projection) happens in Python with shapely/pyproj.
 
 Provenance: every node and relationship carries `ingest`, the id of what created it (a doc_id,
 or `domain:<table>`), so re-ingesting or removing a document replaces exactly its contribution.

@@ -72,7 +72,7 @@ def _no_duplicate_keys(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicate_keys)
 
 
-def _read_yaml(path: Path | Traversable) -> Any:
+def read_yaml(path: Path | Traversable) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -102,7 +102,7 @@ def _field_path(loc: Sequence[int | str], data: Any) -> str:
     return out
 
 
-def _validate(model: type[M], data: Any, path: Path | Traversable) -> M:
+def validate_model(model: type[M], data: Any, path: Path | Traversable) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as e:
@@ -134,7 +134,7 @@ def _land_use_builtin() -> LandUseFile:
 
 
 def _load_land_use_file(path: Path | Traversable) -> LandUseFile:
-    doc = _validate(LandUseFile, _read_yaml(path), path)
+    doc = validate_model(LandUseFile, read_yaml(path), path)
     _check_land_use(doc, path)
     return doc
 
@@ -193,7 +193,7 @@ def _zones_builtin() -> ZoneFile:
 
 
 def _load_zone_file(path: Path | Traversable) -> ZoneFile:
-    doc = _validate(ZoneFile, _read_yaml(path), path)
+    doc = validate_model(ZoneFile, read_yaml(path), path)
     _check_zones(doc, set(land_use_by_code()), path)
     return doc
 
@@ -213,7 +213,7 @@ def _indicators_builtin() -> IndicatorFile:
 
 
 def _load_indicator_file(path: Path | Traversable) -> IndicatorFile:
-    doc = _validate(IndicatorFile, _read_yaml(path), path)
+    doc = validate_model(IndicatorFile, read_yaml(path), path)
     seen: set[str] = set()
     for i, ind in enumerate(doc.indicators):
         if ind.id in seen:
@@ -276,7 +276,7 @@ def load_rule_packs(extra_dirs: Iterable[Path] = (), *, builtin: bool = True) ->
     origin: list[tuple[RulePack, Path | Traversable]] = []
     for folder in folders:
         for path in _pack_files(folder):
-            pack = _validate(RulePack, _read_yaml(path), path)
+            pack = validate_model(RulePack, read_yaml(path), path)
             if pack.pack.id in pack_ids:
                 raise DomainDataError(path, "pack.id",
                                       f"pack id {pack.pack.id!r} already used by {pack_ids[pack.pack.id]}")
