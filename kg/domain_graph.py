@@ -1,8 +1,9 @@
 """Domain tables into the graph: land-use classes, zone types (with what they allow and
 prohibit), indicators and rules, linked to the clauses their sources name.
 
-The tables are small, so when their content changes they are reloaded whole (everything whose
-`ingest` starts with `domain:`); the documents' part of the graph is untouched.
+The tables are small, so when they (or the clauses they point at) change, their relationships
+are rebuilt whole. Their nodes are merged in place, not recreated, so links that other parts
+of the graph hold to them (a clause MENTIONS a land use, a parcel's LAND_USE) survive.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from kg.domain.schemas import SourceRef
 from kg.graph import GraphStore
 from kg.resolver import ReferenceResolver
 
+# label → key of the nodes the domain tables own
+_DOMAIN_KEYS = {"LandUseClass": "code", "ZoneType": "id", "Indicator": "id", "Rule": "id",
+                "Concept": "name"}
 _EDGE_BY_EFFECT = {"allow": "ALLOWS", "prohibit": "PROHIBITS", "restrict": "RESTRICTS"}
 
 
@@ -66,23 +70,35 @@ class DomainLoader:
         rows = self.graph.run("MATCH (m:GraphMeta {key: 'domain'}) RETURN m.hash AS hash")
         if rows and rows[0]["hash"] == digest and not force:
             return False
-        for label in ("LandUseClass", "ZoneType", "Indicator", "Rule", "Concept"):
-            self.graph.write(f"MATCH (n:{label}) WHERE n.ingest STARTS WITH 'domain:' "
-                             "DETACH DELETE n")
+        for label in _DOMAIN_KEYS:
+            self.graph.write(f"MATCH (n:{label})-[r]-() WHERE r.ingest STARTS WITH 'domain:' "
+                             "DELETE r")
+        self._drop_stale()
         self._land_use()
         self._zones()
         self._indicators_and_rules()
         self.graph.write("MERGE (m:GraphMeta {key: 'domain'}) SET m.hash = $hash", hash=digest)
         return True
 
+    def _drop_stale(self) -> None:
+        """Delete domain nodes whose row left the tables."""
+        keep = {"LandUseClass": [c.code for c in self.classes],
+                "ZoneType": [z.id for z in self.zones],
+                "Indicator": [i.id for i in self.indicators],
+                "Rule": [r.id for p in self.packs for r in p.rules],
+                "Concept": [z.name for z in self.zones]}
+        for label, key in _DOMAIN_KEYS.items():
+            self.graph.write(f"MATCH (n:{label}) WHERE n.ingest STARTS WITH 'domain:' "
+                             f"AND NOT n.{key} IN $keep DETACH DELETE n", keep=keep[label])
+
     def _land_use(self) -> None:
         rows = [{"code": c.code, "name": c.name, "level": c.level, "parent": c.parent,
                  "construction": c.construction, "definition": c.definition}
                 for c in self.classes]
         self.graph.write_batch(
-            "UNWIND $rows AS row CREATE (:LandUseClass {code: row.code, name: row.name, "
-            "level: row.level, construction: row.construction, definition: row.definition, "
-            "ingest: 'domain:land_use'})", rows)
+            "UNWIND $rows AS row MERGE (c:LandUseClass {code: row.code}) "
+            "SET c.name = row.name, c.level = row.level, c.construction = row.construction, "
+            "c.definition = row.definition, c.ingest = 'domain:land_use'", rows)
         self.graph.write_batch(
             "UNWIND $rows AS row MATCH (c:LandUseClass {code: row.code}), "
             "(p:LandUseClass {code: row.parent}) "
@@ -108,8 +124,9 @@ class DomainLoader:
                 if defining:
                     concepts.append({"name": zone.name, "clause": defining})
         self.graph.write_batch(
-            "UNWIND $rows AS row CREATE (:ZoneType {id: row.id, name: row.name, kind: row.kind, "
-            "level: row.level, definition: row.definition, ingest: 'domain:zones'})", rows)
+            "UNWIND $rows AS row MERGE (z:ZoneType {id: row.id}) SET z.name = row.name, "
+            "z.kind = row.kind, z.level = row.level, z.definition = row.definition, "
+            "z.ingest = 'domain:zones'", rows)
         self.graph.write_batch(
             "UNWIND $rows AS row MATCH (z:ZoneType {id: row.id}), (p:ZoneType {id: row.parent}) "
             "CREATE (z)-[:SUBZONE_OF {ingest: 'domain:zones'}]->(p)",
@@ -140,8 +157,8 @@ class DomainLoader:
 
     def _indicators_and_rules(self) -> None:
         self.graph.write_batch(
-            "UNWIND $rows AS row CREATE (:Indicator {id: row.id, name: row.name, "
-            "unit: row.unit, ingest: 'domain:indicators'})",
+            "UNWIND $rows AS row MERGE (i:Indicator {id: row.id}) SET i.name = row.name, "
+            "i.unit = row.unit, i.ingest = 'domain:indicators'",
             [{"id": i.id, "name": i.name, "unit": i.unit} for i in self.indicators])
         rows, applies = [], []
         for pack in self.packs:
@@ -162,10 +179,11 @@ class DomainLoader:
                     applies.append({"rule": rule.id, "code": code})
         self.graph.write_batch(
             "UNWIND $rows AS row MATCH (i:Indicator {id: row.indicator}) "
-            "CREATE (r:Rule {id: row.id, pack: row.pack, indicator: row.indicator, "
-            "operator: row.operator, threshold: row.threshold, conditions: row.conditions, "
-            "severity: row.severity, source: row.source, clause: row.clause, "
-            "ingest: 'domain:rules'})-[:CONSTRAINS {ingest: 'domain:rules'}]->(i)", rows)
+            "MERGE (r:Rule {id: row.id}) SET r.pack = row.pack, r.indicator = row.indicator, "
+            "r.operator = row.operator, r.threshold = row.threshold, "
+            "r.conditions = row.conditions, r.severity = row.severity, r.source = row.source, "
+            "r.clause = row.clause, r.ingest = 'domain:rules' "
+            "CREATE (r)-[:CONSTRAINS {ingest: 'domain:rules'}]->(i)", rows)
         self.graph.write_batch(
             "UNWIND $rows AS row MATCH (r:Rule {id: row.rule}), (c:LandUseClass {code: row.code}) "
             "CREATE (r)-[:APPLIES_TO {ingest: 'domain:rules'}]->(c)", applies)
