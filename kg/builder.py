@@ -10,6 +10,7 @@ at a touched law. Nothing is rebuilt from scratch.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -40,6 +41,8 @@ class SyncReport:
     definitions: int = 0
     last_change: int = 0
     touched: list[str] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)
+    mentions: int = 0
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
@@ -83,6 +86,7 @@ class GraphBuilder:
             report.clauses += self._load(record)
             report.definitions += self._load_definitions(record)
             report.documents_loaded += 1
+            report.loaded.append(doc_id)
         progress(total, total, "")
         for name in sorted(touched_names):
             self._relink_versions(name)
@@ -132,6 +136,7 @@ class GraphBuilder:
     def _orphans(self) -> None:
         self.graph.write("MATCH (d:Document) WHERE NOT (d)-[:HAS_VERSION]->() DETACH DELETE d")
         self.graph.write("MATCH (k:Concept {origin: 'parsed'}) WHERE NOT (k)--() DELETE k")
+        self.graph.write("MATCH (a:Agency) WHERE NOT (a)--() DELETE a")
 
     # ---- loading ------------------------------------------------------------------------
 
@@ -178,9 +183,11 @@ class GraphBuilder:
                 continue
             for definition in find_definitions(clause.text):
                 rows.append({"term": definition.term, "clause": clause.id})
+        # A concept is shared by every document that defines it: the node belongs to no single
+        # document (ingest 'concepts'); each DEFINED_IN edge belongs to its document.
         self.graph.write_batch(
             "UNWIND $rows AS row MERGE (k:Concept {name: row.term}) "
-            "ON CREATE SET k.origin = 'parsed', k.ingest = $doc "
+            "ON CREATE SET k.origin = 'parsed', k.ingest = 'concepts' "
             "WITH k, row MATCH (c:Clause {id: row.clause}) "
             "CREATE (k)-[:DEFINED_IN {ingest: $doc}]->(c)", rows, self.batch_size,
             doc=record.doc_id)
@@ -271,6 +278,70 @@ class GraphBuilder:
         return {l["name"] for l in links}
 
 
+# label → the key property a mention's key refers to
+_MENTION_KEYS = {"Document": "name", "Concept": "name", "LandUseClass": "code", "ZoneType": "id",
+                 "Indicator": "id", "Agency": "name"}
+_NOT_A_TERM = re.compile(r"(不|的|和|或|及|等)$|^[一二三四五六七八九十百零]+[日月年]$")
+
+
+class MentionLinker:
+    """MENTIONS edges from clause text to the graph's vocabulary (documents, concepts, land-use
+    classes, zone types, indicators, agencies), found with spaCy's EntityRuler (kg/linking.py).
+
+    Runs after the domain tables are loaded, so their nodes exist. Clauses are linked when their
+    document is loaded, with the vocabulary of that moment."""
+
+    def __init__(self, graph: GraphStore, store: ClauseStore, batch_size: int = 2000) -> None:
+        self.graph = graph
+        self.store = store
+        self.batch_size = batch_size
+        self._linker = None
+
+    def _vocabulary(self) -> list[tuple[str, str, str]]:
+        from kg.linking import build_vocabulary
+
+        names: dict[str, str] = {}
+        for record in self.store.documents():
+            names[record.short_name] = record.title
+        rows = self.graph.run("MATCH (k:Concept)-[:DEFINED_IN]->(c:Clause) "
+                              "RETURN k.name AS name, count(DISTINCT c.doc) AS docs")
+        # A term defined once and short (环境, 单位) links noise everywhere; keep terms that are
+        # specific (3+ characters) or defined by several documents (湿地).
+        concepts = [r["name"] for r in rows if not _NOT_A_TERM.search(r["name"])
+                    and (len(r["name"]) >= 3 or r["docs"] >= 2)]
+        return build_vocabulary(sorted(names.items()), sorted(concepts))
+
+    def link(self, doc_ids: Iterable[str], progress: Progress = no_progress) -> int:
+        doc_ids = list(doc_ids)
+        if not doc_ids:
+            return 0
+        if self._linker is None:
+            from kg.linking import EntityLinker
+
+            self._linker = EntityLinker(self._vocabulary())
+        made = 0
+        for done, doc in enumerate(doc_ids):
+            progress(done, len(doc_ids), doc)
+            self.graph.write("MATCH (:Clause {doc: $doc})-[r:MENTIONS]->() DELETE r", doc=doc)
+            clauses = [c for c in self.store.clauses(doc) if c.kind in _CITING_KINDS]
+            rows: dict[str, set[tuple[str, str]]] = {label: set() for label in _MENTION_KEYS}
+            for clause, mentions in zip(clauses, self._linker.link_many(c.text for c in clauses)):
+                for mention in mentions:
+                    if mention.label in rows:
+                        rows[mention.label].add((clause.id, mention.key))
+            for label, pairs in rows.items():
+                key = _MENTION_KEYS[label]
+                target = (f"MERGE (t:{label} {{{key}: row.key}}) ON CREATE SET t.ingest = 'linking'"
+                          if label == "Agency" else f"MATCH (t:{label} {{{key}: row.key}})")
+                made += len(pairs)
+                self.graph.write_batch(
+                    f"UNWIND $rows AS row MATCH (c:Clause {{id: row.clause}}) {target} "
+                    "CREATE (c)-[:MENTIONS {ingest: $doc}]->(t)",
+                    [{"clause": c, "key": k} for c, k in sorted(pairs)], self.batch_size, doc=doc)
+        progress(len(doc_ids), len(doc_ids), "")
+        return made
+
+
 def _location(clause: ClauseRecord) -> tuple[str | None, int | None]:
     """The article key and 款 number of a clause id such as 土地管理法@2019-08-26#35-2-1."""
     if clause.kind not in {"款", "项", "目"}:
@@ -291,5 +362,6 @@ def sync_graph(graph: GraphStore, store: ClauseStore, progress: Progress = no_pr
     reloaded = domain.sync(force=bool(report.touched))
     if reloaded:
         load_regions(graph)
-        link_spatial(graph)  # zones and parcels point at the zone types and land uses just rebuilt
+        link_spatial(graph)  # zones and parcels point at the zone types and land uses
+    report.mentions = MentionLinker(graph, store).link(report.loaded, progress)
     return {**report.to_dict(), "domain_reloaded": reloaded}

@@ -22,7 +22,8 @@ Relationships
 - (Concept)-[:DEFINED_IN {basis}]->(Clause): a statutory definition parsed from the text, or
   (basis 'curated') the clause a domain table names as establishing the term;
   (Concept)-[:REGULATED_BY]->(Clause); (Concept)-[:NAMES]->(ZoneType);
-  (Clause)-[:MENTIONS]->(Concept|LandUseClass|Indicator)
+  (Clause)-[:MENTIONS]->(Document|Concept|LandUseClass|ZoneType|Indicator|Agency), found by
+  spaCy's EntityRuler over the graph's vocabulary (kg/linking.py)
 - (LandUseClass)-[:SUBCLASS_OF]->(LandUseClass); (ZoneType)-[:SUBZONE_OF]->(ZoneType)
 - (ZoneType)-[:ALLOWS|PROHIBITS|RESTRICTS {activity, clause, source}]->(LandUseClass)
 - (Rule)-[:CONSTRAINS]->(Indicator); (Rule)-[:APPLIES_TO]->(LandUseClass)
@@ -42,7 +43,7 @@ from __future__ import annotations
 
 # Bump when what the builder writes changes: graphs built by older code are then rebuilt on the
 # next sync instead of silently lacking the new nodes or links.
-VERSION = 3
+VERSION = 5
 
 KEYS: dict[str, str] = {
     "Document": "name",
@@ -57,6 +58,7 @@ KEYS: dict[str, str] = {
     "Plan": "id",
     "Zone": "id",
     "Parcel": "id",
+    "Agency": "name",
 }
 
 # Non-unique lookups the builder and queries filter on.

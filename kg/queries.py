@@ -81,12 +81,12 @@ def land_use(graph: GraphStore, code: str) -> dict[str, Any] | None:
 
 def stats(graph: GraphStore) -> dict[str, Any]:
     labels = ["Document", "Version", "Clause", "Concept", "LandUseClass", "ZoneType",
-              "Indicator", "Rule"]
+              "Indicator", "Rule", "Agency"]
     nodes = {label: graph.run(f"MATCH (n:{label}) RETURN count(n) AS n")[0]["n"]
              for label in labels}
     types = ["HAS_VERSION", "HAS_CLAUSE", "PART_OF", "SUPERSEDES", "AMENDS", "REPEALS", "CITES",
              "CITES_DOCUMENT",
-             "DEFINED_IN", "SUBCLASS_OF", "ALLOWS", "PROHIBITS", "RESTRICTS", "CONSTRAINS"]
+             "DEFINED_IN", "MENTIONS", "SUBCLASS_OF", "ALLOWS", "PROHIBITS", "RESTRICTS", "CONSTRAINS"]
     edges = {t: graph.run(f"MATCH ()-[r:{t}]->() RETURN count(r) AS n")[0]["n"] for t in types}
     return {"nodes": nodes, "relationships": edges}
 

@@ -137,3 +137,15 @@ def test_full_text_search_in_chinese(world) -> None:
     top = search_clauses(graph, "挖塘养鱼", limit=3)
     assert top[0]["id"] == "土地管理法@2019-08-26#37-3"
     assert search_clauses(graph, "耕地保护", as_of=date(1990, 1, 1)) == []
+
+
+def test_clauses_mention_vocabulary(world) -> None:
+    _, graph, _ = world
+    rows = graph.run("MATCH (c:Clause {id: '土地管理法@2019-08-26#35-1'})-[:MENTIONS]->(t) "
+                     "RETURN labels(t)[0] AS label, coalesce(t.code, t.id, t.name) AS key")
+    found = {(r["label"], r["key"]) for r in rows}
+    assert ("ZoneType", "permanent_basic_farmland") in found
+    assert ("Agency", "国务院") in found
+    farmland_mentions = graph.run(
+        "MATCH (c:Clause)-[:MENTIONS]->(:LandUseClass {code: '01'}) RETURN count(c) AS n")
+    assert farmland_mentions[0]["n"] > 10  # 耕地 runs through the land law
