@@ -71,6 +71,8 @@ def run_graph_bench(corpus: Path | None) -> dict:
                         "citations": report["citations"],
                         "unresolved_citations": report["unresolved_citations"],
                         "build_s": round(build_s, 1),
+                        **{f"build_{k}_s": v for k, v in report["seconds"].items()},
+                        "mentions": report["mentions"],
                         "nodes_per_s": round(nodes / build_s),
                         "edges_per_s": round(edges / build_s),
                     })

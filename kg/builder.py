@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ class SyncReport:
     touched: list[str] = field(default_factory=list)
     loaded: list[str] = field(default_factory=list)
     mentions: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # per phase
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
@@ -59,7 +61,6 @@ class GraphBuilder:
 
     def sync(self, progress: Progress = no_progress) -> SyncReport:
         self.graph.ensure_schema(schema_statements())
-        ensure_clause_index(self.graph)
         last, built_with = self._last_applied()
         full = built_with != ONTOLOGY_VERSION
         changes = self.store.changes_since(0 if full else last)
@@ -76,6 +77,7 @@ class GraphBuilder:
         touched_names |= {r.short_name for r in current.values() if r is not None}
         touched_names.discard(None)
         total = len(doc_ids)
+        started = time.perf_counter()
         for done, doc_id in enumerate(doc_ids):
             progress(done, total, doc_id)
             self._remove(doc_id)
@@ -88,6 +90,8 @@ class GraphBuilder:
             report.documents_loaded += 1
             report.loaded.append(doc_id)
         progress(total, total, "")
+        report.seconds["documents"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
         for name in sorted(touched_names):
             self._relink_versions(name)
         self.resolver.clear()
@@ -100,6 +104,10 @@ class GraphBuilder:
                 report.citations += made
                 report.unresolved_citations += missed
         self._orphans()
+        # Created after the bulk load (indexing existing rows once is far cheaper than keeping
+        # the index current row by row); later syncs only maintain it for what they change.
+        ensure_clause_index(self.graph)
+        report.seconds["links"] = round(time.perf_counter() - started, 2)
         report.last_change = changes[-1]["seq"] if changes else last
         report.touched = sorted(touched_names)
         self.graph.write("MERGE (m:GraphMeta {key: 'corpus'}) SET m.seq = $seq, "
@@ -359,9 +367,13 @@ def sync_graph(graph: GraphStore, store: ClauseStore, progress: Progress = no_pr
     report = GraphBuilder(graph, store).sync(progress)
     # Domain links point at clauses: reload them when any document changed.
     domain = DomainLoader(graph, ReferenceResolver(store), extra_rule_dirs)
+    started = time.perf_counter()
     reloaded = domain.sync(force=bool(report.touched))
     if reloaded:
         load_regions(graph)
         link_spatial(graph)  # zones and parcels point at the zone types and land uses
+    report.seconds["domain"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
     report.mentions = MentionLinker(graph, store).link(report.loaded, progress)
+    report.seconds["mentions"] = round(time.perf_counter() - started, 2)
     return {**report.to_dict(), "domain_reloaded": reloaded}
