@@ -96,3 +96,12 @@ def test_graph_commands(data_dir: Path) -> None:
     assert refused.returncode == 1 and "只读" in refused.stderr
     route = json.loads(run(data_dir, "kg", "path", "0701", "01", "--json").stdout)
     assert route and route[0]["nodes"][0] == "0701" and route[0]["nodes"][-1] == "01"
+
+
+def test_verify_command(data_dir: Path) -> None:
+    good = run(data_dir, "verify", "依据《土地管理法》第三十五条处理", "--as-of", "2024-01-01", "--json")
+    assert good.returncode == 0
+    [check] = json.loads(good.stdout)
+    assert check["clause_id"] == "土地管理法@2019-08-26#35" and check["in_force"] is True
+    bad = run(data_dir, "verify", "《耕地保护和质量提升法》第七十二条", "--as-of", "2026-11-24")
+    assert bad.returncode == 1 and "尚未生效" in bad.stdout

@@ -142,3 +142,34 @@ def article(law: Annotated[str, typer.Argument(help="法规名称，如 土地�
               highlight=False)
 
 
+
+
+@app.command()
+def verify(text: Annotated[str, typer.Argument(help="含引用的文本，如 依据《土地管理法》第三十五条…")],
+           as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD（默认今天）")]
+           = None,
+           law: Annotated[Optional[str], typer.Option(help="“本法”所指的法规 / the law 本法 means")]
+           = None,
+           as_json: JsonFlag = False) -> None:
+    """核验文本中的法条引用：是否存在、原文、是否有效 / verify the citations in a text."""
+    from retrieval.verify import verify_citations
+
+    day = parse_date(as_of, as_json)
+    with user_errors(as_json):
+        with clause_store(settings()) as store:
+            checks = verify_citations(store, text, on=day, default_law=law)
+    if as_json:
+        emit([c.to_dict() for c in checks])
+    else:
+        if not checks:
+            out.print("未发现法条引用 / no citations found", highlight=False)
+        for check in checks:
+            mark = "[green]✓[/green]" if check.exists and check.in_force else "[red]✗[/red]"
+            out.print(f"{mark} {check.cited} → {check.clause_id or '—'} "
+                      f"[{check.status or '不存在'}]", highlight=False)
+            if check.problem:
+                out.print(f"    {check.problem}", highlight=False)
+            elif check.text:
+                out.print(f"    {check.text.splitlines()[0]}", style="dim", highlight=False)
+    if any(c.problem for c in checks):
+        raise typer.Exit(1)
