@@ -7,6 +7,17 @@ class GuihuaError(Exception):
     """Base class: `str(err)` is a complete, user-facing message."""
 
 
+class BilingualError(GuihuaError):
+    """An error whose message is given in Chinese and English, plus a technical detail."""
+
+    def __init__(self, zh: str, en: str, detail: str = "") -> None:
+        self.zh, self.en, self.detail = zh, en, detail
+        message = f"{zh}（{en}）"
+        if detail:
+            message += f": {detail}"
+        super().__init__(message)
+
+
 class IngestError(GuihuaError):
     """A source could not be ingested. Nothing of it was written."""
 

@@ -56,6 +56,16 @@ class Reference:
     start: int = 0
     end: int = 0
 
+    def clause_ids(self, doc_id: str) -> list[str]:
+        """Candidate clause ids in `doc_id`, most specific first: …#35-2-1, …#35-2, …#35."""
+        base = f"{doc_id}#{self.article}"
+        ids = [base]
+        if self.paragraph:
+            ids.insert(0, f"{base}-{self.paragraph}")
+            if self.item:
+                ids.insert(0, f"{base}-{self.paragraph}-{self.item}")
+        return ids
+
 
 def find_references(text: str, own_article: str | None = None,
                     own_paragraph: int | None = None) -> list[Reference]:

@@ -319,6 +319,20 @@ class ClauseStore:
         raise NotFoundError(f"《{short_name}》于 {target} 无有效版本（已废止）/ "
                             f"{short_name} had no version in force on {target}")
 
+    def version_for_citation(self, short_name: str, day: date | None) -> DocumentRecord | None:
+        """The version a citation made on `day` (default today) points at: the one in force
+        then; failing that the latest before it, or else the earliest (not yet in force), so a
+        checker can say which and why."""
+        versions = self.versions(short_name)
+        if not versions:
+            return None
+        when = day or date.today()
+        in_force = [v for v in versions if v.in_force_on(when)]
+        if in_force:
+            return in_force[-1]
+        earlier = [v for v in versions if (v.valid_from or "") <= when.isoformat()]
+        return earlier[-1] if earlier else versions[0]
+
     def clause(self, clause_id: str) -> ClauseRecord:
         row = self._conn.execute("SELECT * FROM clauses WHERE id = ?", (clause_id,)).fetchone()
         if row is None:

@@ -35,7 +35,7 @@ import neo4j
 import neo4j.exceptions as nx
 import neo4j.time
 
-from corpus.errors import GuihuaError
+from corpus.errors import BilingualError
 
 if TYPE_CHECKING:
     from kg.server import EmbeddedGraphServer
@@ -48,15 +48,8 @@ DEFAULT_DATABASE = "kg"
 CJK_ANALYZER = "org.apache.lucene.analysis.cjk.CJKAnalyzer"
 
 
-class GraphError(GuihuaError):
+class GraphError(BilingualError):
     """Any graph failure. `str(err)` is a complete bilingual message; `detail` is the server's."""
-
-    def __init__(self, zh: str, en: str, detail: str = "") -> None:
-        self.zh, self.en, self.detail = zh, en, detail
-        message = f"{zh}（{en}）"
-        if detail:
-            message += f": {detail}"
-        super().__init__(message)
 
 
 class GraphUnavailableError(GraphError):

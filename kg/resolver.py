@@ -35,13 +35,7 @@ class ReferenceResolver:
             target_doc = self.version_for(short_name, on)
             if target_doc is None:
                 return None
-        base = f"{target_doc}#{ref.article}"
-        candidates = [base]
-        if ref.paragraph:
-            candidates.insert(0, f"{base}-{ref.paragraph}")
-            if ref.item:
-                candidates.insert(0, f"{base}-{ref.paragraph}-{ref.item}")
-        return next((c for c in candidates if self._exists(c)), None)
+        return next((c for c in ref.clause_ids(target_doc) if self._exists(c)), None)
 
     def short_name(self, name: str) -> str | None:
         if name not in self._names:
@@ -52,17 +46,9 @@ class ReferenceResolver:
         return self._names[name]
 
     def version_for(self, short_name: str, on: str | None) -> str | None:
-        """The version in force on `on` (ISO date; default today); failing that the latest one
-        before it, or the earliest there is."""
-        versions = self.store.versions(short_name)
-        if not versions:
-            return None
-        when = date.fromisoformat(on) if on else date.today()
-        in_force = [v for v in versions if v.in_force_on(when)]
-        if in_force:
-            return in_force[-1].doc_id
-        earlier = [v for v in versions if (v.valid_from or "") <= when.isoformat()]
-        return (earlier[-1] if earlier else versions[0]).doc_id
+        record = self.store.version_for_citation(short_name,
+                                                 date.fromisoformat(on) if on else None)
+        return record.doc_id if record else None
 
     def _exists(self, clause_id: str) -> bool:
         try:

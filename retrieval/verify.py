@@ -53,9 +53,9 @@ def _check(store: ClauseStore, cited: str, law_name: str, ref: Reference, day: d
         short_name = store.resolve_name(law_name, exact=True)
     except GuihuaError:
         return _missing(cited, None, ref, f"语料中没有《{law_name}》/ {law_name} is not in the corpus")
-    versions = store.versions(short_name)
-    in_force = [v for v in versions if v.in_force_on(day)]
-    record = in_force[-1] if in_force else _nearest(versions, day)
+    record = store.version_for_citation(short_name, day)
+    if record is None:
+        return _missing(cited, short_name, ref, f"《{short_name}》没有版本 / no version stored")
     clause_id = _clause_id(store, record.doc_id, ref)
     if clause_id is None:
         return _missing(cited, short_name, ref,
@@ -84,20 +84,8 @@ def _missing(cited: str, law: str | None, ref: Reference, problem: str) -> Citat
                          None, problem)
 
 
-def _nearest(versions: list, day: date):
-    """No version in force: the latest one before the day, or else the earliest (not yet in
-    force), so the report can say which and why."""
-    earlier = [v for v in versions if (v.valid_from or "") <= day.isoformat()]
-    return earlier[-1] if earlier else versions[0]
-
-
 def _clause_id(store: ClauseStore, doc_id: str, ref: Reference) -> str | None:
-    base = f"{doc_id}#{ref.article}"
-    candidates = [base]
-    if ref.paragraph:
-        candidates.insert(0, f"{base}-{ref.paragraph}")
-        if ref.item:
-            candidates.insert(0, f"{base}-{ref.paragraph}-{ref.item}")
+    candidates = ref.clause_ids(doc_id)
     for candidate in candidates:
         try:
             store.clause(candidate)

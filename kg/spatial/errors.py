@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from corpus.errors import GuihuaError, NotFoundError
+from corpus.errors import BilingualError, NotFoundError
 
 
-class SpatialError(GuihuaError):
+class SpatialError(BilingualError):
     """Any spatial-layer failure. `str(err)` is a complete bilingual message."""
-
-    def __init__(self, zh: str, en: str, detail: str = "") -> None:
-        self.zh, self.en, self.detail = zh, en, detail
-        message = f"{zh}（{en}）"
-        if detail:
-            message += f": {detail}"
-        super().__init__(message)
 
 
 class CrsError(SpatialError):
