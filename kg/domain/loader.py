@@ -116,12 +116,18 @@ def validate_model(model: type[M], data: Any, path: Path | Traversable) -> M:
 # ---------------------------------------------------------------- 用地用海分类
 
 
+def index_by_code(items: Sequence[Any], field: str, path: Path | Traversable) -> dict[str, Any]:
+    """Rows of a coded table (用地用海分类, 行政区划) by code; a repeated code is an error."""
+    by_code: dict[str, Any] = {}
+    for i, item in enumerate(items):
+        if item.code in by_code:
+            raise DomainDataError(path, f"{field}[{i}](code={item.code}).code", "duplicate code")
+        by_code[item.code] = item
+    return by_code
+
+
 def _check_land_use(doc: LandUseFile, path: Path | Traversable) -> None:
-    codes: dict[str, LandUseClass] = {}
-    for i, c in enumerate(doc.classes):
-        if c.code in codes:
-            raise DomainDataError(path, f"classes[{i}](code={c.code}).code", "duplicate code")
-        codes[c.code] = c
+    codes: dict[str, LandUseClass] = index_by_code(doc.classes, "classes", path)
     for i, c in enumerate(doc.classes):
         if c.parent is not None and c.parent not in codes:
             raise DomainDataError(path, f"classes[{i}](code={c.code}).parent",

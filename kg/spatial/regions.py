@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shapely.geometry.base import BaseGeometry
 
 from kg.domain import DomainDataError, SourceRef
-from kg.domain.loader import read_yaml, validate_model, data_dir
+from kg.domain.loader import data_dir, index_by_code, read_yaml, validate_model
 from kg.graph import GraphStore
 from kg.spatial.errors import FeatureError, RegionDataError
 from kg.spatial.geojson import GeoJSONSource, _features, _first, _properties
@@ -71,11 +71,7 @@ class RegionFile(BaseModel):
 
 
 def _check_region_hierarchy(doc: RegionFile, path: Path | Traversable) -> None:
-    by_code: dict[str, Region] = {}
-    for i, r in enumerate(doc.regions):
-        if r.code in by_code:
-            raise DomainDataError(path, f"regions[{i}](code={r.code}).code", "duplicate code")
-        by_code[r.code] = r
+    by_code: dict[str, Region] = index_by_code(doc.regions, "regions", path)
     for i, r in enumerate(doc.regions):
         here = f"regions[{i}](code={r.code})"
         if r.parent is None:
