@@ -1,0 +1,250 @@
+"""Hybrid clause search: explicit references, BM25, dense vectors, graph expansion, date filter.
+
+1. Explicit references in the query (土地管理法第三十五条, 《城乡规划法》第40条) are looked up
+   directly and ranked first.
+2. BM25 and dense rankings of the units allowed by the filter (in force on the date, level,
+   region) are fused by reciprocal rank.
+3. With a knowledge graph, the clauses defining terms the query uses and the clauses the top
+   hits cite join the fusion as a third, lighter ranking.
+4. An optional reranker reorders the head of the list.
+Each hit says which of these found it (`via`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from corpus.errors import GuihuaError, NotFoundError
+from corpus.lookup import article_value
+from corpus.references import find_references
+from corpus.store import ClauseStore, DocumentRecord
+from retrieval.catalogue import Catalogue
+from retrieval.embeddings import Embedder
+from retrieval.expansion import GraphExpander
+from retrieval.filters import DocumentFilter
+from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.lexical import Bm25Index, SegmenterVocabulary
+from retrieval.rerank import Reranker
+from retrieval.vector_index import VectorIndex
+
+Mode = Literal["hybrid", "bm25", "dense"]
+CANDIDATES = 50  # per ranking, before fusion
+EXPANSION_WEIGHT = 0.5  # graph neighbours support, they should not outrank direct matches
+EXPAND_FROM_TOP = 3  # hits whose citations are followed
+RERANK_TOP = 20
+
+
+class IndexNotBuiltError(GuihuaError):
+    def __init__(self) -> None:
+        super().__init__("检索索引尚未建立，请先运行 guihua setup（或 guihua index）/ "
+                         "the search index is not built: run guihua setup (or guihua index)")
+
+
+@dataclass
+class Hit:
+    id: str
+    law: str
+    article: int | str
+    text: str
+    score: float
+    level: str
+    status: str
+    valid_from: str | None
+    valid_to: str | None
+    source: str
+    title: str = ""
+    label: str = ""
+    via: list[str] = field(default_factory=list)  # reference, bm25, dense, defines, cited
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    as_of: str
+    hits: list[Hit]
+    excluded: list[dict]  # documents a filter left out of the candidates, with the reason
+    notes: list[str]
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "as_of": self.as_of,
+                "hits": [h.to_dict() for h in self.hits], "excluded": self.excluded,
+                "notes": self.notes}
+
+
+class Searcher:
+    """Opens the current generation of the indexes read-only (memory-mapped)."""
+
+    def __init__(self, store: ClauseStore, folder: Path, embedder: Embedder | None = None,
+                 expander: GraphExpander | None = None, reranker: Reranker | None = None) -> None:
+        catalogue = Catalogue(folder)
+        try:
+            state = catalogue.state()
+            files = catalogue.files(state.generation)
+            if state.generation == 0 or not files.bm25.exists():
+                raise IndexNotBuiltError()
+            rows = catalogue.unit_rows()
+            self.dense_model = state.model
+        finally:
+            catalogue.close()
+        self.store = store
+        self._clause_ids = {r["num"]: r["clause_id"] for r in rows}
+        self._doc_of = {r["num"]: r["doc_id"] for r in rows}
+        self._records: dict[str, DocumentRecord] = {r.doc_id: r for r in store.documents()}
+        self._vocabulary = SegmenterVocabulary.load(files.vocabulary)
+        self._bm25 = Bm25Index.load(files.bm25)
+        self._bm25_docs = np.asarray([self._doc_of[int(n)] for n in self._bm25.nums], dtype=object)
+        self._vectors = VectorIndex.load(files.vectors) \
+            if state.model and files.vectors.exists() else None
+        if embedder is not None and self._vectors is not None and embedder.name != state.model:
+            raise GuihuaError(f"索引向量来自 {state.model}，当前模型为 {embedder.name}，请运行 "
+                              f"guihua index / the index holds {state.model} vectors but the "
+                              f"model is {embedder.name}: run guihua index")
+        self.embedder = embedder if self._vectors is not None else None
+        self.expander, self.reranker = expander, reranker
+        self._terms = self._defined_terms(folder)
+
+    def __len__(self) -> int:
+        return len(self._clause_ids)
+
+    def search(self, query: str, k: int = 10, as_of: date | None = None, mode: Mode = "hybrid",
+               levels: frozenset[str] = frozenset(), region: str | None = None,
+               include_inactive: bool = False, expand: bool = True) -> SearchResult:
+        day = as_of or date.today()
+        keep = DocumentFilter(day, include_inactive, levels, region)
+        excluded: Counter[tuple[str, str]] = Counter()
+        notes: list[str] = []
+
+        def allowed(doc_id: str) -> bool:
+            reason = keep.reason_to_exclude(self._records[doc_id])
+            if reason and reason not in ("level", "region"):
+                excluded[(doc_id, reason)] += 1
+            return reason is None
+
+        referenced = self._referenced(query, day, keep, notes)
+        rankings: list[list[str]] = []
+        weights: list[float] = []
+        found_by: dict[str, list[str]] = {cid: ["reference"] for cid in referenced}
+        if mode in ("hybrid", "bm25"):
+            rankings.append(self._lexical(query, allowed))
+            weights.append(1.0)
+            _tag(found_by, rankings[-1], "bm25")
+        if mode in ("hybrid", "dense"):
+            if self.embedder is None:
+                notes.append("向量索引未建立，仅用关键词检索 / no dense index: keyword search only")
+            else:
+                rankings.append(self._dense(query, allowed))
+                weights.append(1.0)
+                _tag(found_by, rankings[-1], "dense")
+        fused = [cid for cid, _ in reciprocal_rank_fusion(rankings, weights=weights)]
+        if expand and self.expander is not None and mode == "hybrid":
+            neighbours = self._expansion(query, referenced + fused, day, allowed, found_by)
+            rankings.append(neighbours)
+            weights.append(EXPANSION_WEIGHT)
+        scored = reciprocal_rank_fusion(rankings, weights=weights)
+        top = scored[:max(k, RERANK_TOP if self.reranker else k)]
+        if self.reranker is not None and top:
+            texts = [self.store.clause(cid).text for cid, _ in top]
+            top = sorted(zip([cid for cid, _ in top], self.reranker.scores(query, texts)),
+                         key=lambda pair: -pair[1])
+        head = [(cid, 1.0 + 1.0 / (1 + i)) for i, cid in enumerate(referenced)]
+        ordered = head + [(cid, s) for cid, s in top if cid not in referenced]
+        hits = [self._hit(cid, score, day, found_by.get(cid, [])) for cid, score in ordered[:k]]
+        return SearchResult(query, day.isoformat(), hits, self._excluded(excluded), notes)
+
+    # ------------------------------------------------------------------ rankings
+
+    def _referenced(self, query: str, day: date, keep: DocumentFilter,
+                    notes: list[str]) -> list[str]:
+        """Clauses the query names explicitly, in the version the filter allows."""
+        found: list[str] = []
+        for ref in find_references(query):
+            if ref.law is None or ref.article is None:
+                continue
+            try:
+                short_name = self.store.resolve_name(ref.law)
+                record = self.store.version_as_of(short_name, None if keep.include_inactive
+                                                  else day)
+            except GuihuaError:
+                notes.append(f"未找到《{ref.law}》/ {ref.law} is not in the corpus")
+                continue
+            clause_id = f"{record.doc_id}#{ref.article}"
+            if clause_id not in found and self._exists(clause_id):
+                found.append(clause_id)
+        return found
+
+    def _exists(self, clause_id: str) -> bool:
+        try:
+            self.store.clause(clause_id)
+        except NotFoundError:
+            return False
+        return True
+
+    def _lexical(self, query: str, allowed) -> list[str]:
+        scores = self._bm25.scores(self._vocabulary.tokens(query))
+        order = np.argsort(-scores)
+        ranked: list[str] = []
+        for row in order:
+            if scores[row] <= 0 or len(ranked) >= CANDIDATES:
+                break
+            if allowed(self._bm25_docs[row]):
+                ranked.append(self._clause_ids[int(self._bm25.nums[row])])
+        return ranked
+
+    def _dense(self, query: str, allowed) -> list[str]:
+        vector = self.embedder.embed_query(query)
+        depth = CANDIDATES * 4  # room for what the filter removes
+        _, ids = self._vectors.search(vector, depth)
+        ranked = [self._clause_ids[int(n)] for n in ids[0]
+                  if n >= 0 and int(n) in self._doc_of and allowed(self._doc_of[int(n)])]
+        return ranked[:CANDIDATES]
+
+    def _expansion(self, query: str, ranked: list[str], day: date, allowed,
+                   found_by: dict[str, list[str]]) -> list[str]:
+        terms = [t for t in self._terms if t in query]
+        defining = self.expander.defining_clauses(terms, day)[:EXPAND_FROM_TOP]
+        cited = self.expander.cited_clauses(ranked[:EXPAND_FROM_TOP])
+        _tag(found_by, defining, "defines")
+        _tag(found_by, cited, "cited")
+        known = set(self._clause_ids.values())
+        return [cid for cid in dict.fromkeys(defining + cited)
+                if cid in known and allowed(cid.split("#", 1)[0])]
+
+    # ------------------------------------------------------------------ output
+
+    def _hit(self, clause_id: str, score: float, day: date, via: list[str]) -> Hit:
+        clause = self.store.clause(clause_id)
+        record = self._records.get(clause.doc_id) or self.store.document(clause.doc_id)
+        return Hit(clause.id, record.short_name, article_value(clause.number), clause.text,
+                   round(score, 4), record.level, record.status_on(day), record.valid_from,
+                   record.valid_to, record.source, record.title, clause.label, via)
+
+    def _excluded(self, excluded: Counter[tuple[str, str]]) -> list[dict]:
+        return [{"doc_id": doc_id, "title": self._records[doc_id].title, "reason": reason,
+                 "candidates": n} for (doc_id, reason), n in excluded.most_common()]
+
+    @staticmethod
+    def _defined_terms(folder: Path) -> list[str]:
+        catalogue = Catalogue(folder)
+        try:
+            terms = {t for (text,) in catalogue.conn.execute("SELECT terms FROM terms")
+                     for t in text.split("\n") if t}
+        finally:
+            catalogue.close()
+        return sorted(terms, key=len, reverse=True)
+
+
+def _tag(found_by: dict[str, list[str]], ranking: list[str], via: str) -> None:
+    for clause_id in ranking:
+        found_by.setdefault(clause_id, [])
+        if via not in found_by[clause_id]:
+            found_by[clause_id].append(via)
+
