@@ -7,8 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, \
-    TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from corpus.readers.base import IngestLimits
 
@@ -29,6 +33,10 @@ class Settings(BaseSettings):
     graph_heap_mb: int = Field(1024, ge=256)
     graph_start_timeout_s: float = Field(120.0, gt=0)
     rule_dirs: list[Path] = Field(default_factory=list, description="local rule packs (YAML)")
+    embedding_model: str = Field("e5-small", description="e5-small | m3e-small | a "
+                                 "sentence-transformers model folder | none (keyword search only)")
+    reranker_model: Path | None = Field(None, description="a cross-encoder model folder; unset: "
+                                        "no reranking")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],
@@ -43,6 +51,10 @@ class Settings(BaseSettings):
     @property
     def store_path(self) -> Path:
         return self.data_dir / "corpus.sqlite"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
 
     @property
     def limits(self) -> IngestLimits:

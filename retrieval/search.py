@@ -73,11 +73,12 @@ class SearchResult:
     hits: list[Hit]
     excluded: list[dict]  # documents a filter left out of the candidates, with the reason
     notes: list[str]
+    missing: list[str] = field(default_factory=list)  # documents the query names, not in corpus
 
     def to_dict(self) -> dict:
         return {"query": self.query, "as_of": self.as_of,
                 "hits": [h.to_dict() for h in self.hits], "excluded": self.excluded,
-                "notes": self.notes}
+                "notes": self.notes, "missing": self.missing}
 
 
 class Searcher:
@@ -102,6 +103,10 @@ class Searcher:
         self._vocabulary = SegmenterVocabulary.load(files.vocabulary)
         self._bm25 = Bm25Index.load(files.bm25)
         self._bm25_docs = np.asarray([self._doc_of[int(n)] for n in self._bm25.nums], dtype=object)
+        self._bm25_rows: dict[str, list[int]] = {}
+        for row, doc_id in enumerate(self._bm25_docs):
+            self._bm25_rows.setdefault(doc_id, []).append(row)
+        self._surfaces = _document_surfaces(self._records.values())
         self._vectors = VectorIndex.load(files.vectors) \
             if state.model and files.vectors.exists() else None
         if embedder is not None and self._vectors is not None and embedder.name != state.model:
@@ -111,6 +116,7 @@ class Searcher:
         self.embedder = embedder if self._vectors is not None else None
         self.expander, self.reranker = expander, reranker
         self._terms = self._defined_terms(folder)
+        self._cached_query: tuple[str | None, np.ndarray | None] = (None, None)
 
     def __len__(self) -> int:
         return len(self._clause_ids)
@@ -129,10 +135,16 @@ class Searcher:
                 excluded[(doc_id, reason)] += 1
             return reason is None
 
-        referenced = self._referenced(query, day, keep, notes)
+        missing: list[str] = []
+        referenced = self._referenced(query, day, keep, notes, missing)
         rankings: list[list[str]] = []
         weights: list[float] = []
         found_by: dict[str, list[str]] = {cid: ["reference"] for cid in referenced}
+        named = [self._version_for(name, day, keep, notes) for name in self._named(query)]
+        if named and mode == "hybrid":
+            rankings.append(self._within(query, [d for d in named if d]))
+            weights.append(1.0)
+            _tag(found_by, rankings[-1], "named")
         if mode in ("hybrid", "bm25"):
             rankings.append(self._lexical(query, allowed))
             weights.append(1.0)
@@ -158,28 +170,93 @@ class Searcher:
         head = [(cid, 1.0 + 1.0 / (1 + i)) for i, cid in enumerate(referenced)]
         ordered = head + [(cid, s) for cid, s in top if cid not in referenced]
         hits = [self._hit(cid, score, day, found_by.get(cid, [])) for cid, score in ordered[:k]]
-        return SearchResult(query, day.isoformat(), hits, self._excluded(excluded), notes)
+        return SearchResult(query, day.isoformat(), hits, self._excluded(excluded), notes, missing)
 
     # ------------------------------------------------------------------ rankings
 
-    def _referenced(self, query: str, day: date, keep: DocumentFilter,
-                    notes: list[str]) -> list[str]:
-        """Clauses the query names explicitly, in the version the filter allows."""
+    def _referenced(self, query: str, day: date, keep: DocumentFilter, notes: list[str],
+                    missing: list[str]) -> list[str]:
+        """Clauses the query cites explicitly, in the version the filter allows; documents it
+        names in 《》 that the corpus does not hold go to `missing`."""
         found: list[str] = []
         for ref in find_references(query):
-            if ref.law is None or ref.article is None:
+            if ref.law is None:
                 continue
             try:
                 short_name = self.store.resolve_name(ref.law)
+            except GuihuaError:
+                notes.append(f"语料中没有《{ref.law}》/ {ref.law} is not in the corpus")
+                missing.append(ref.law)
+                continue
+            if ref.article is None:
+                continue
+            try:
                 record = self.store.version_as_of(short_name, None if keep.include_inactive
                                                   else day)
             except GuihuaError:
-                notes.append(f"未找到《{ref.law}》/ {ref.law} is not in the corpus")
                 continue
             clause_id = f"{record.doc_id}#{ref.article}"
             if clause_id not in found and self._exists(clause_id):
                 found.append(clause_id)
         return found
+
+    def _named(self, query: str) -> list[str]:
+        """Short names of the documents the query mentions by name (longest match wins, so
+        土地管理法实施条例 is not also 土地管理法)."""
+        taken = [False] * len(query)
+        names: list[str] = []
+        for surface, short_name in self._surfaces:
+            start = query.find(surface)
+            while start >= 0:
+                end = start + len(surface)
+                if not any(taken[start:end]):
+                    taken[start:end] = [True] * (end - start)
+                    if short_name not in names:
+                        names.append(short_name)
+                start = query.find(surface, end)
+        return names
+
+    def _version_for(self, short_name: str, day: date, keep: DocumentFilter,
+                     notes: list[str]) -> str | None:
+        """The version of a named document to search: the one in force on `day`, else (a law
+        adopted but not yet in force, or repealed) the nearest one, with a note saying so."""
+        versions = sorted((r for r in self._records.values() if r.short_name == short_name),
+                          key=lambda r: r.valid_from or "")
+        if not versions:
+            return None
+        in_force = [r for r in versions if keep.reason_to_exclude(r) is None]
+        if in_force:
+            return in_force[-1].doc_id
+        if any(keep.reason_to_exclude(r) in ("level", "region") for r in versions):
+            return None
+        future = [r for r in versions if r.valid_from and r.valid_from > day.isoformat()]
+        chosen = future[0] if future else versions[-1]
+        status = chosen.status_on(day)
+        notes.append(f"《{short_name}》在 {day} {status}（有效期 {chosen.valid_from or '?'} 至 "
+                     f"{chosen.valid_to or '今'}）/ {short_name} is not in force on {day}: {status}")
+        return chosen.doc_id
+
+    def _within(self, query: str, doc_ids: list[str]) -> list[str]:
+        """BM25 and dense rankings restricted to the named documents, fused."""
+        rows = [r for d in doc_ids for r in self._bm25_rows.get(d, [])]
+        if not rows:
+            return []
+        rows_arr = np.asarray(rows)
+        scores = self._bm25.scores(self._vocabulary.tokens(query))[rows_arr]
+        order = rows_arr[np.argsort(-scores)][:CANDIDATES]
+        lexical = [self._clause_ids[int(self._bm25.nums[r])] for r in order]
+        rankings = [lexical]
+        if self.embedder is not None:
+            nums = self._bm25.nums[rows_arr]
+            _, ids = self._vectors.search(self._query_vector(query), CANDIDATES, among=nums)
+            rankings.append([self._clause_ids[int(n)] for n in ids[0] if n >= 0])
+        return [cid for cid, _ in reciprocal_rank_fusion(rankings)][:CANDIDATES]
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """Embedding a query is the slowest step of a search: done once per query."""
+        if self._cached_query[0] != query:
+            self._cached_query = (query, self.embedder.embed_query(query))
+        return self._cached_query[1]
 
     def _exists(self, clause_id: str) -> bool:
         try:
@@ -200,7 +277,7 @@ class Searcher:
         return ranked
 
     def _dense(self, query: str, allowed) -> list[str]:
-        vector = self.embedder.embed_query(query)
+        vector = self._query_vector(query)
         depth = CANDIDATES * 4  # room for what the filter removes
         _, ids = self._vectors.search(vector, depth)
         ranked = [self._clause_ids[int(n)] for n in ids[0]
@@ -240,6 +317,17 @@ class Searcher:
         finally:
             catalogue.close()
         return sorted(terms, key=len, reverse=True)
+
+
+def _document_surfaces(records) -> list[tuple[str, str]]:
+    """(surface, short name), longest first: titles, short names, titles without 中华人民共和国.
+    Names shorter than four characters (民法, 刑法) are too often ordinary words in questions."""
+    pairs: dict[str, str] = {}
+    for record in records:
+        for surface in (record.short_name, record.title, record.title.removeprefix("中华人民共和国")):
+            if len(surface) >= 4:
+                pairs.setdefault(surface, record.short_name)
+    return sorted(pairs.items(), key=lambda pair: -len(pair[0]))
 
 
 def _tag(found_by: dict[str, list[str]], ranking: list[str], via: str) -> None:

@@ -11,9 +11,17 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
+from app.graph import open_configured_graph
 from app.settings import Settings
 from corpus.errors import GuihuaError
 from corpus.readers.base import Progress as ProgressFn
@@ -42,12 +50,7 @@ def clause_store(config: Settings) -> ClauseStore:
 
 
 def graph_store(config: Settings, read_only: bool = False) -> GraphStore:
-    from kg.connect import open_graph
-
-    password = config.graph_password.get_secret_value() if config.graph_password else None
-    return open_graph(config.data_dir, config.graph_url, config.graph_user, password,
-                      config.graph_database, read_only=read_only, heap_mb=config.graph_heap_mb,
-                      start_timeout_s=config.graph_start_timeout_s)
+    return open_configured_graph(config, read_only)
 
 
 def sync_graph(config: Settings, store: ClauseStore, progress: ProgressFn) -> dict:
@@ -94,7 +97,8 @@ def progress_bar(label: str, enabled: bool) -> Iterator[ProgressFn]:
         yield lambda done, total, what: None
         return
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[what]}"), TimeElapsedColumn(), console=err,
+                  TextColumn("{task.fields[what]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=err,
                   transient=True) as bar:
         task = bar.add_task(label, total=None, what="")
 

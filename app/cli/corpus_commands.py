@@ -8,15 +8,39 @@ from typing import Annotated, Optional
 
 import typer
 
-from app.cli.common import (JsonFlag, clause_store, emit, err, out, parse_date,
-                                progress_bar, settings, sync_graph, user_errors)
-from corpus.ingest import IngestReport, ingest_embedded_laws, ingest_paths, remove_document
+from app.cli.common import (
+    JsonFlag,
+    clause_store,
+    emit,
+    err,
+    out,
+    parse_date,
+    progress_bar,
+    settings,
+    sync_graph,
+    user_errors,
+)
+from app.indexes import sync_index
+from corpus.ingest import (
+    IngestReport,
+    ingest_embedded_laws,
+    ingest_paths,
+    remove_document,
+)
 from corpus.lookup import lookup_article
 from corpus.model import Level
+from retrieval.indexer import IndexReport
 
 # The root application: corpus commands sit at the top level; kg and eval are sub-apps.
 app = typer.Typer(help="guihua 国土空间规划智能助手 / territorial spatial planning assistant",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+
+
+def print_index_report(report: IndexReport) -> None:
+    kind = f"向量 {report.vector_index}（{report.model}）" if report.dense else "仅关键词 / keyword only"
+    out.print(f"检索索引 / index: {report.units} 条，新增 {report.units_added}，更新 "
+              f"{report.units_updated}，删除 {report.units_removed}，新算向量 "
+              f"{report.vectors_embedded}；{kind}", highlight=False)
 
 
 def print_report(report: IngestReport, as_json: bool) -> None:
@@ -32,9 +56,13 @@ def print_report(report: IngestReport, as_json: bool) -> None:
 
 @app.command()
 def setup(as_json: JsonFlag = False,
-          graph: Annotated[bool, typer.Option(help="同时构建知识图谱 / also build the graph")] = True
-          ) -> None:
-    """准备内置法律库与知识图谱（可重复执行）/ prepare the embedded corpus and graph (idempotent)."""
+          graph: Annotated[bool, typer.Option(help="同时构建知识图谱 / also build the graph")] = True,
+          dense: Annotated[bool, typer.Option(
+              "--dense/--no-dense", help="构建向量索引（首次约 30 分钟，之后增量）/ build dense "
+                                         "vectors (first time ~30 min on 2 cores, then incremental)"
+          )] = True) -> None:
+    """准备内置法律库、知识图谱与检索索引（可重复执行）/ prepare the embedded corpus, graph and
+    search indexes (idempotent)."""
     config = settings()
     graph_report: dict = {}
     with user_errors(as_json):
@@ -44,10 +72,12 @@ def setup(as_json: JsonFlag = False,
             if graph:
                 with progress_bar("构建知识图谱", not as_json) as progress:
                     graph_report = sync_graph(config, store, progress)
+            with progress_bar("构建检索索引", not as_json) as progress:
+                index_report = sync_index(config, store, progress, dense)
             counts = store.counts()
     if as_json:
         emit({"data_dir": str(config.data_dir), "store": counts, "graph": graph_report,
-              **report.to_dict()})
+              "index": index_report.to_dict(), **report.to_dict()})
     else:
         print_report(report, as_json)
         out.print(f"数据目录 / data: {config.data_dir}  文件 {counts['documents']} 部，"
@@ -56,6 +86,7 @@ def setup(as_json: JsonFlag = False,
             out.print(f"知识图谱 / graph: 载入 {graph_report['documents_loaded']} 个文档，"
                       f"{graph_report['clauses']} 个条文节点，{graph_report['citations']} 条引用",
                       highlight=False)
+        print_index_report(index_report)
     if report.failures:
         raise typer.Exit(1)
 
@@ -74,9 +105,12 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="文件或文件夹 
             with progress_bar("导入", not as_json) as progress:
                 report = ingest_paths(store, paths, level=level, genre=genre,
                                       limits=config.limits, progress=progress)
-            if graph and any(not o.failed for o in report.outcomes):
-                with progress_bar("更新知识图谱", not as_json) as progress:
-                    sync_graph(config, store, progress)
+            if any(not o.failed for o in report.outcomes):
+                if graph:
+                    with progress_bar("更新知识图谱", not as_json) as progress:
+                        sync_graph(config, store, progress)
+                with progress_bar("更新检索索引", not as_json) as progress:
+                    sync_index(config, store, progress)
     print_report(report, as_json)
     if report.failures:
         raise typer.Exit(1)
@@ -93,6 +127,7 @@ def remove(document: Annotated[str, typer.Argument(help="文档 id（名称@版�
             outcomes = remove_document(store, document)
             if graph:
                 sync_graph(config, store, lambda *a: None)
+            sync_index(config, store)
     if as_json:
         emit([o.to_dict() for o in outcomes])
     else:

@@ -56,3 +56,61 @@ def evalgraph_store(corpus: Annotated[Path, typer.Option(help="共享语料目�
     out.print(metrics_table("guihua eval graph", metrics))
 
 
+
+
+DEFAULT_QA = DEFAULT_CORPUS.parent / "eval" / "qa_public.jsonl"
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(qa: Annotated[Path, typer.Option("--qa", help="问答金标准 JSONL / gold QA file")]
+                   = DEFAULT_QA,
+                   results: Annotated[Path, typer.Option(
+                       "--out", help="逐题检索结果 JSONL / per-question hits")]
+                   = Path("eval/results/retrieval.jsonl"),
+                   data_dir: Annotated[Path, typer.Option(
+                       help="基准数据目录（内置法律库 + 共享语料；向量缓存保留）")]
+                   = Path("eval/results/retrieval-data"),
+                   corpus: Annotated[Path, typer.Option(help="共享语料目录 / shared corpus")]
+                   = DEFAULT_CORPUS,
+                   graph: Annotated[bool, typer.Option(help="建知识图谱并测图谱扩展")] = True,
+                   as_json: JsonFlag = False) -> None:
+    """检索评测：召回率、MRR、延迟，对照 BM25、向量与 china-law-mcp / retrieval quality and speed."""
+    from app.cli.common import err, progress_bar
+    from eval.retrieval_bench import run_retrieval_bench
+
+    if not qa.is_file():
+        fail(f"找不到问答文件 / QA file not found: {qa}", as_json)
+    with progress_bar("检索评测", not as_json) as progress:
+        log = (lambda message: None) if as_json else (lambda message: err.print(message))
+        metrics = _with_graph(data_dir, graph, lambda g: run_retrieval_bench(
+            qa, data_dir, corpus if corpus.is_dir() else None, results, g, progress, log),
+            corpus if corpus.is_dir() else None, progress)
+    summary = results.with_suffix(".metrics.json")
+    summary.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+    if as_json:
+        emit(metrics)
+        return
+    out.print(metrics_table("guihua eval retrieval", metrics))
+    out.print(f"→ {results}, {summary}", highlight=False)
+
+
+def _with_graph(data_dir: Path, build: bool, run, corpus: Path | None, progress):
+    """Run the benchmark with a graph of the benchmark corpus (built or brought up to date in
+    the benchmark's own data directory, stopped afterwards), or without one."""
+    if not build:
+        return run(None)
+    from eval.retrieval_bench import prepare_store
+    from kg.builder import sync_graph
+    from kg.graph import GraphStore
+    from kg.server import EmbeddedGraphServer
+
+    server = EmbeddedGraphServer(data_dir)
+    server.ensure_running()
+    try:
+        with prepare_store(data_dir, corpus, progress) as store, \
+                GraphStore.from_server(server) as graph:
+            sync_graph(graph, store, progress)
+        with GraphStore.from_server(server, read_only=True) as graph:
+            return run(graph)
+    finally:
+        server.stop()

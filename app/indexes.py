@@ -1,0 +1,65 @@
+"""Wiring from settings to the search indexes: keep them in step with the clause store, and open
+a searcher (with the knowledge graph for expansion when one has been built)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from app.graph import graph_built, open_configured_graph
+from app.settings import Settings
+from corpus.readers.base import Progress, no_progress
+from corpus.store import ClauseStore
+from retrieval.catalogue import Catalogue
+from retrieval.embedding_cache import EmbeddingCache
+from retrieval.embeddings import Embedder, load_embedder
+from retrieval.indexer import IndexBuilder, IndexReport
+from retrieval.search import Searcher
+
+NO_DENSE = "none"
+
+
+def _embedder(config: Settings, dense: bool) -> Embedder | None:
+    return load_embedder(config.embedding_model) \
+        if dense and config.embedding_model != NO_DENSE else None
+
+
+def sync_index(config: Settings, store: ClauseStore, progress: Progress = no_progress,
+               dense: bool | None = None) -> IndexReport:
+    """Bring the indexes up to date. `dense` None keeps the index's current kind (dense unless
+    it was built keyword-only, or GUIHUA_EMBEDDING_MODEL=none)."""
+    catalogue = Catalogue(config.index_dir)
+    cache = EmbeddingCache(config.index_dir / "embeddings.sqlite")
+    try:
+        if dense is None:
+            state = catalogue.state()
+            dense = state.generation == 0 or state.model is not None
+        builder = IndexBuilder(store, catalogue, cache, _embedder(config, dense))
+        return builder.sync(progress)
+    finally:
+        cache.close()
+        catalogue.close()
+
+
+@contextmanager
+def open_searcher(config: Settings, store: ClauseStore, use_graph: bool = True
+                  ) -> Iterator[Searcher]:
+    """A searcher over the current indexes; graph expansion when a graph exists (the embedded
+    server is started if it is not running)."""
+    catalogue = Catalogue(config.index_dir)
+    try:
+        dense = catalogue.state().model is not None
+    finally:
+        catalogue.close()
+    with ExitStack() as stack:
+        expander = reranker = None
+        if use_graph and graph_built(config):
+            from retrieval.expansion import GraphExpander
+
+            graph = stack.enter_context(open_configured_graph(config, read_only=True))
+            expander = GraphExpander(graph)
+        if config.reranker_model:
+            from retrieval.rerank import CrossEncoderReranker
+
+            reranker = CrossEncoderReranker(config.reranker_model)
+        yield Searcher(store, config.index_dir, _embedder(config, dense), expander, reranker)
