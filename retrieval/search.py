@@ -36,6 +36,7 @@ from retrieval.vector_index import VectorIndex
 Mode = Literal["hybrid", "bm25", "dense"]
 CANDIDATES = 50  # per ranking, before fusion
 EXPANSION_WEIGHT = 0.5  # graph neighbours support, they should not outrank direct matches
+NAMED_WEIGHT = 2.5  # a question that names a law is asked about that law
 EXPAND_FROM_TOP = 3  # hits whose citations are followed
 RERANK_TOP = 20
 
@@ -143,7 +144,7 @@ class Searcher:
         named = [self._version_for(name, day, keep, notes) for name in self._named(query)]
         if named and mode == "hybrid":
             rankings.append(self._within(query, [d for d in named if d]))
-            weights.append(1.0)
+            weights.append(NAMED_WEIGHT)
             _tag(found_by, rankings[-1], "named")
         if mode in ("hybrid", "bm25"):
             rankings.append(self._lexical(query, allowed))
