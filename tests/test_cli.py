@@ -24,12 +24,15 @@ def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("data")
-    result = run(path, "setup", "--json")
+    # Keyword index only: dense vectors of all 24k embedded articles take ~30 minutes here; the
+    # dense path is covered on a small corpus below and in test_retrieval.
+    result = run(path, "setup", "--no-dense", "--json")
     try:
         assert result.returncode == 0, result.stderr
         report = json.loads(result.stdout)
         assert report["store"]["documents"] == 378
         assert report["graph"]["documents_loaded"] == 378
+        assert report["index"]["units"] > 20_000 and report["index"]["dense"] is False
         yield path
     finally:
         stopped = run(path, "kg", "stop", "--json")
@@ -105,3 +108,31 @@ def test_verify_command(data_dir: Path) -> None:
     assert check["clause_id"] == "土地管理法@2019-08-26#35" and check["in_force"] is True
     bad = run(data_dir, "verify", "《耕地保护和质量提升法》第七十二条", "--as-of", "2026-11-24")
     assert bad.returncode == 1 and "尚未生效" in bad.stdout
+
+
+def test_search_command(data_dir: Path) -> None:
+    result = run(data_dir, "search", "土地管理法第三十五条", "-k", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    first = found["hits"][0]
+    assert first["id"] == "土地管理法@2019-08-26#35" and "reference" in first["via"]
+    assert {"id", "law", "article", "text", "score", "level", "status", "valid_from",
+            "valid_to", "source"} <= set(first)
+    assert any("keyword search only" in note for note in found["notes"])  # --no-dense setup
+    unchanged = json.loads(run(data_dir, "index", "--json").stdout)
+    assert unchanged["units_added"] == 0 and unchanged["dense"] is False
+    bad = run(data_dir, "search", "宅基地", "--mode", "fuzzy")
+    assert bad.returncode == 1 and "hybrid" in bad.stderr
+
+
+def test_dense_search_on_a_small_corpus(tmp_path: Path, national_laws: Path) -> None:
+    law = national_laws / "城乡规划法(2019-04-23).md"
+    ingested = run(tmp_path, "ingest", str(law), "--no-graph", "--json")
+    assert ingested.returncode == 0, ingested.stderr
+    result = run(tmp_path, "search", "城市总体规划报送审批前要公告多久", "-k", "5", "--json")
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)["hits"]
+    assert "城乡规划法@2019-04-23#26" in [h["id"] for h in hits]
+    assert any("dense" in h["via"] for h in hits)
+    text = run(tmp_path, "search", "临时建设", "-k", "1")
+    assert "《城乡规划法》" in text.stdout and "id: 城乡规划法@" in text.stdout

