@@ -164,6 +164,7 @@ def run_retrieval_bench(qa_file: Path, data_dir: Path, corpus: Path | None, out:
 
     def via(s: Searcher, mode: str) -> Callable[[Question], tuple[list[tuple[str, str]], dict]]:
         def run(q: Question) -> tuple[list[tuple[str, str]], dict]:
+            s.forget_query()  # every system pays for its own query embedding
             result = s.search(q.question, K, q.as_of, mode)
             return [(h.law, str(h.article)) for h in result.hits], result.to_dict()
         return run
@@ -198,7 +199,7 @@ def run_retrieval_bench(qa_file: Path, data_dir: Path, corpus: Path | None, out:
             line.setdefault("ranks", {})[name] = rank
             if q.gold:
                 ranks[name].append(rank)
-                if all(law in in_peer_db for law, _ in q.gold[:1]):
+                if all(law in in_peer_db for law, _ in q.gold):
                     ranks_in_db[name].append(rank)
         lines.append(line)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,7 @@ class IndexState:
     model: str | None  # embedder name of the vectors; None: no dense index
     dim: int | None
     vocabulary_hash: str | None
+    tokenizer: str | None = None  # lexical.TOKENIZER the stored tokens were made with
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class Catalogue:
         values = {row["key"]: json.loads(row["value"])
                   for row in self.conn.execute("SELECT key, value FROM state")}
         return IndexState(values.get("generation", 0), values.get("model"), values.get("dim"),
-                          values.get("vocabulary_hash"))
+                          values.get("vocabulary_hash"), values.get("tokenizer"))
 
     def set_state(self, state: IndexState) -> None:
         """Inside the caller's transaction."""

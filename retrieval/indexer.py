@@ -25,7 +25,7 @@ from retrieval import vector_index
 from retrieval.catalogue import Catalogue, IndexFiles, IndexState
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.embeddings import Embedder
-from retrieval.lexical import Bm25Index, SegmenterVocabulary, dump_tokens
+from retrieval.lexical import TOKENIZER, Bm25Index, SegmenterVocabulary, dump_tokens
 from retrieval.units import Unit, units_of
 from retrieval.vector_index import VectorIndex
 
@@ -75,7 +75,9 @@ class IndexBuilder:
         state = self.catalogue.state()
         plan = self._plan(progress)
         model_changed = (self.embedder.name if self.embedder else None) != state.model
-        if not plan.removed_docs and not plan.changed_docs and not model_changed:
+        tokenizer_changed = state.generation > 0 and state.tokenizer != TOKENIZER
+        if not plan.removed_docs and not plan.changed_docs and not model_changed \
+                and not tokenizer_changed:
             report.units = self._count_units()
             report.vector_index = self._vector_kind(state)
             return report
@@ -95,7 +97,8 @@ class IndexBuilder:
             self._write_bm25(new)
             dim = self._write_vectors(state, new, plan, added_nums, vectors, model_changed)
             vocab_hash = _hash_words(vocabulary.words)
-            self.catalogue.set_state(IndexState(new.generation, report.model, dim, vocab_hash))
+            self.catalogue.set_state(IndexState(new.generation, report.model, dim, vocab_hash,
+                                                TOKENIZER))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -203,7 +206,8 @@ class IndexBuilder:
         old_words = set(SegmenterVocabulary.load(old_files.vocabulary).words) \
             if state.vocabulary_hash else set()
         changed_words = old_words ^ set(vocabulary.words)
-        if not old_words or len(changed_words) > _RETOKENIZE_ALL_ABOVE:
+        if not old_words or len(changed_words) > _RETOKENIZE_ALL_ABOVE \
+                or state.tokenizer != TOKENIZER:
             rows = conn.execute("SELECT num, clause_id FROM units").fetchall()
         else:
             rows = conn.execute("SELECT num, clause_id FROM units WHERE tokens = ''").fetchall()

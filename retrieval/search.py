@@ -37,6 +37,10 @@ Mode = Literal["hybrid", "bm25", "dense"]
 CANDIDATES = 50  # per ranking, before fusion
 EXPANSION_WEIGHT = 0.5  # graph neighbours support, they should not outrank direct matches
 NAMED_WEIGHT = 2.5  # a question that names a law is asked about that law
+# Local regulations restate national law for their region; a question that names no region (and
+# a search without --region) is about the national rule, so other regions' copies step back.
+LOCAL_ELSEWHERE = 0.5
+_REGION_SUFFIX = ("特别行政区", "自治区", "自治州", "自治县", "省", "市", "县", "区", "州", "盟")
 EXPAND_FROM_TOP = 3  # hits whose citations are followed
 RERANK_TOP = 20
 
@@ -108,6 +112,7 @@ class Searcher:
         for row, doc_id in enumerate(self._bm25_docs):
             self._bm25_rows.setdefault(doc_id, []).append(row)
         self._surfaces = _document_surfaces(self._records.values())
+        self._regions = {r.region for r in self._records.values() if r.region}
         self._vectors = VectorIndex.load(files.vectors) \
             if state.model and files.vectors.exists() else None
         if embedder is not None and self._vectors is not None and embedder.name != state.model:
@@ -162,7 +167,7 @@ class Searcher:
             neighbours = self._expansion(query, referenced + fused, day, allowed, found_by)
             rankings.append(neighbours)
             weights.append(EXPANSION_WEIGHT)
-        scored = reciprocal_rank_fusion(rankings, weights=weights)
+        scored = self._regional(reciprocal_rank_fusion(rankings, weights=weights), query, region)
         top = scored[:max(k, RERANK_TOP if self.reranker else k)]
         if self.reranker is not None and top:
             texts = [self.store.clause(cid).text for cid, _ in top]
@@ -253,6 +258,10 @@ class Searcher:
             rankings.append([self._clause_ids[int(n)] for n in ids[0] if n >= 0])
         return [cid for cid, _ in reciprocal_rank_fusion(rankings)][:CANDIDATES]
 
+    def forget_query(self) -> None:
+        """Drop the cached query embedding (benchmarks time each search from scratch)."""
+        self._cached_query = (None, None)
+
     def _query_vector(self, query: str) -> np.ndarray:
         """Embedding a query is the slowest step of a search: done once per query."""
         if self._cached_query[0] != query:
@@ -296,6 +305,18 @@ class Searcher:
         return [cid for cid in dict.fromkeys(defining + cited)
                 if cid in known and allowed(cid.split("#", 1)[0])]
 
+    def _regional(self, scored: list[tuple[str, float]], query: str,
+                  region: str | None) -> list[tuple[str, float]]:
+        asked = {r for r in self._regions if _region_stem(r) in query}
+        if region:
+            asked |= {r for r in self._regions if region in r or r in region}
+
+        def weight(clause_id: str) -> float:
+            own = self._records[clause_id.split("#", 1)[0]].region
+            return 1.0 if own is None or own in asked else LOCAL_ELSEWHERE
+        rescored = [(cid, score * weight(cid)) for cid, score in scored]
+        return sorted(rescored, key=lambda pair: -pair[1])
+
     # ------------------------------------------------------------------ output
 
     def _hit(self, clause_id: str, score: float, day: date, via: list[str]) -> Hit:
@@ -318,6 +339,14 @@ class Searcher:
         finally:
             catalogue.close()
         return sorted(terms, key=len, reverse=True)
+
+
+def _region_stem(region: str) -> str:
+    """浙江省 → 浙江, 郑州市 → 郑州: how questions name a place."""
+    for suffix in _REGION_SUFFIX:
+        if region.endswith(suffix) and len(region) - len(suffix) >= 2:
+            return region[:-len(suffix)]
+    return region
 
 
 def _document_surfaces(records) -> list[tuple[str, str]]:

@@ -13,7 +13,8 @@ _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _NATIONAL_PREFIX = "中华人民共和国"
 _REGION = re.compile(r"^([\u4e00-\u9fa5]{2,9}?(?:特别行政区|自治区|自治州|自治县|省|市|县|区|州|盟))")
-_NOT_REGIONS = {"城市", "城区", "市区", "地区", "山区", "景区", "社区", "园区", "片区", "街区", "矿区"}
+_NOT_REGIONS = {"城市", "城区", "市区", "地区", "山区", "景区", "社区", "园区", "片区", "街区", "矿区",
+                "自然保护区", "风景名胜区", "保护区", "开发区", "示范区", "试验区"}
 _BODY = re.compile(
     r"(?P<place>全国|[\u4e00-\u9fa5]{2,9}?(?:省|市|自治区|自治州|县|区))(?:第[一二三四五六七八九十]+届)?"
     r"(?P<congress>人民代表大会(?:常务委员会)?)"
@@ -65,6 +66,8 @@ def short_name_of(title: str) -> str:
 
 
 def region_of(title: str) -> str | None:
+    if "诉" in title:  # a case (王某诉安徽省某县人民政府…) is about a party, not a region's law
+        return None
     match = _REGION.match(short_name_of(title))
     if not match or match.group(1) in _NOT_REGIONS:
         return None
