@@ -102,7 +102,7 @@ def prepare_store(data_dir: Path, corpus: Path | None, progress: Progress = no_p
 def embedding_cost(store: ClauseStore, embedder: Embedder, sample: int = 128) -> float:
     """Milliseconds per clause, embedding a fixed sample of units without the cache."""
     units = [u for r in store.documents()[:40] for u in units_of(store, r)][:sample]
-    texts = [u.indexed_text for u in units]
+    texts = [u.embedded_text for u in units]
     start = time.perf_counter()
     for i in range(0, len(texts), 32):
         embedder.embed_passages(texts[i:i + 32])

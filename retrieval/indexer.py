@@ -144,7 +144,7 @@ class IndexBuilder:
         """Vectors by content hash for every unit the faiss index must (re)receive."""
         if self.embedder is None:
             return {}, 0
-        texts = {u.content_hash: u.indexed_text
+        texts = {u.content_hash: u.embedded_text
                  for u in plan.new_units + [u for _, u in plan.changed_units]}
         if model_changed:  # every unit needs a vector of the new model
             texts.update(self._all_unit_texts(plan))
@@ -159,7 +159,7 @@ class IndexBuilder:
         texts: dict[str, str] = {}
         for doc_id in keep:
             for unit in units_of(self.store, self.store.document(doc_id)):
-                texts[unit.content_hash] = unit.indexed_text
+                texts[unit.content_hash] = unit.embedded_text
         return texts
 
     # ------------------------------------------------------------------ writing
