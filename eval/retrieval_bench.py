@@ -18,6 +18,7 @@ second run cheap. Per-question ranked hits go to the --out JSONL so the numbers 
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import statistics
 import time
@@ -100,9 +101,10 @@ def prepare_store(data_dir: Path, corpus: Path | None, progress: Progress = no_p
 
 
 def embedding_cost(store: ClauseStore, embedder: Embedder, sample: int = 128) -> float:
-    """Milliseconds per clause, embedding a fixed sample of units without the cache."""
-    units = [u for r in store.documents()[:40] for u in units_of(store, r)][:sample]
-    texts = [u.embedded_text for u in units]
+    """Milliseconds per clause, embedding a seeded random sample of units without the cache."""
+    units = [u for r in store.documents() for u in units_of(store, r)]
+    picked = random.Random(0).sample(units, min(sample, len(units)))  # the corpus's length mix
+    texts = [u.embedded_text for u in picked]
     start = time.perf_counter()
     for i in range(0, len(texts), 32):
         embedder.embed_passages(texts[i:i + 32])

@@ -65,7 +65,8 @@ class Hit:
     source: str
     title: str = ""
     label: str = ""
-    via: list[str] = field(default_factory=list)  # reference, bm25, dense, defines, cited
+    via: list[str] = field(default_factory=list)  # reference, named, bm25, dense, defines, cited
+    also_in: list[str] = field(default_factory=list)  # other clauses with the same text
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -168,14 +169,15 @@ class Searcher:
             rankings.append(neighbours)
             weights.append(EXPANSION_WEIGHT)
         scored = self._regional(reciprocal_rank_fusion(rankings, weights=weights), query, region)
-        top = scored[:max(k, RERANK_TOP if self.reranker else k)]
+        # Room for duplicates dropped below (民法典 and its 物权编 published separately, say).
+        top = scored[:max(3 * k, RERANK_TOP if self.reranker else 3 * k)]
         if self.reranker is not None and top:
             texts = [self.store.clause(cid).text for cid, _ in top]
             top = sorted(zip([cid for cid, _ in top], self.reranker.scores(query, texts)),
                          key=lambda pair: -pair[1])
         head = [(cid, 1.0 + 1.0 / (1 + i)) for i, cid in enumerate(referenced)]
         ordered = head + [(cid, s) for cid, s in top if cid not in referenced]
-        hits = [self._hit(cid, score, day, found_by.get(cid, [])) for cid, score in ordered[:k]]
+        hits = self._distinct_hits(ordered, k, day, found_by)
         return SearchResult(query, day.isoformat(), hits, self._excluded(excluded), notes, missing)
 
     # ------------------------------------------------------------------ rankings
@@ -318,6 +320,24 @@ class Searcher:
         return sorted(rescored, key=lambda pair: -pair[1])
 
     # ------------------------------------------------------------------ output
+
+    def _distinct_hits(self, ordered: list[tuple[str, float]], k: int, day: date,
+                       found_by: dict[str, list[str]]) -> list[Hit]:
+        """The first k hits with distinct text; a later clause with the same words (the same
+        article in a code and in its separately published part) is listed in `also_in`."""
+        hits: list[Hit] = []
+        by_text: dict[str, Hit] = {}
+        for clause_id, score in ordered:
+            hit = self._hit(clause_id, score, day, found_by.get(clause_id, []))
+            key = "".join(hit.text.split())
+            if key in by_text:
+                by_text[key].also_in.append(hit.id)
+                continue
+            if len(hits) == k:
+                break
+            by_text[key] = hit
+            hits.append(hit)
+        return hits
 
     def _hit(self, clause_id: str, score: float, day: date, via: list[str]) -> Hit:
         clause = self.store.clause(clause_id)

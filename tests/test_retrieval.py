@@ -146,6 +146,22 @@ def test_hit_json_contract(searcher):
             "valid_to", "source"} <= set(hit)
 
 
+def test_same_text_in_two_documents_is_one_hit(tmp_path, embedder, shared_cache):
+    """A code and its separately published part (民法典 / 民法典物权编) repeat articles word for
+    word: one hit, the other listed in `also_in`."""
+    copy = tmp_path / "城乡规划法汇编本.md"
+    copy.write_text((NATIONAL / LAWS[0]).read_text(encoding="utf-8").replace(
+        "中华人民共和国城乡规划法", "城乡规划法汇编本", 1), encoding="utf-8")
+    store = ClauseStore(tmp_path / "corpus.sqlite")
+    ingest_paths(store, [NATIONAL / LAWS[0], copy])
+    _sync(store, tmp_path / "index", shared_cache, embedder)
+    hits = Searcher(store, tmp_path / "index", embedder).search("临时建设的审批", k=5).hits
+    texts = ["".join(h.text.split()) for h in hits]
+    assert len(hits) == 5 and len(set(texts)) == 5
+    assert any(h.also_in for h in hits)
+    store.close()
+
+
 def test_unbuilt_index_is_a_clear_error(tmp_path, corpus, embedder):
     with pytest.raises(IndexNotBuiltError, match="guihua setup"):
         Searcher(corpus[0], tmp_path / "index", embedder)
