@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from corpus.errors import GuihuaError, NotFoundError
+from corpus.errors import AmbiguousNameError, GuihuaError, NotFoundError
 from corpus.lookup import article_value
 from corpus.references import find_references
 from corpus.store import ClauseStore, DocumentRecord
@@ -192,6 +192,12 @@ class Searcher:
                 continue
             try:
                 short_name = self.store.resolve_name(ref.law)
+            except AmbiguousNameError:
+                short_name = self._within_named_law(query, ref.law)
+                if short_name is None:
+                    notes.append(f"「{ref.law}」对应多个文件，请写出全称 / {ref.law} is ambiguous: "
+                                 "name the law in full")
+                    continue
             except GuihuaError:
                 notes.append(f"语料中没有《{ref.law}》/ {ref.law} is not in the corpus")
                 missing.append(ref.law)
@@ -207,6 +213,14 @@ class Searcher:
             if clause_id not in found and self._exists(clause_id):
                 found.append(clause_id)
         return found
+
+    def _within_named_law(self, query: str, fragment: str) -> str | None:
+        """实施条例 in a question about 土地管理法 → 土地管理法实施条例."""
+        for name in self._named(query):
+            candidate = name + fragment
+            if any(r.short_name == candidate for r in self._records.values()):
+                return candidate
+        return None
 
     def _named(self, query: str) -> list[str]:
         """Short names of the documents the query mentions by name (longest match wins, so

@@ -20,6 +20,7 @@ from retrieval.search import IndexNotBuiltError, Searcher
 
 NATIONAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "laws" / "national"
 LAWS = ["城乡规划法(2019-04-23).md", "土地管理法(2019-08-26).md"]
+REGULATION = "土地管理法实施条例(2021-07-02).md"
 BEFORE_IN_FORCE = date(2026, 11, 24)
 
 FUTURE_LAW = """# 中华人民共和国农田水系保护法
@@ -144,6 +145,19 @@ def test_hit_json_contract(searcher):
     hit = searcher.search("宅基地", k=1).hits[0].to_dict()
     assert {"id", "law", "article", "text", "score", "level", "status", "valid_from",
             "valid_to", "source"} <= set(hit)
+
+
+def test_abbreviated_regulation_resolved_by_the_law_the_question_names(tmp_path, embedder,
+                                                                       shared_cache):
+    store = ClauseStore(tmp_path / "corpus.sqlite")
+    ingest_paths(store, [NATIONAL / LAWS[1], NATIONAL / REGULATION, NATIONAL / "森林法实施条例(2018-03-19).md"])
+    _sync(store, tmp_path / "index", shared_cache, embedder)
+    searcher = Searcher(store, tmp_path / "index", embedder)
+    hit = searcher.search("土地管理法的实施条例第二十六条怎么规定", k=3).hits[0]
+    assert hit.id == "土地管理法实施条例@2021-07-02#26" and "reference" in hit.via
+    alone = searcher.search("实施条例第二十六条", k=3)
+    assert alone.missing == [] and any("ambiguous" in note for note in alone.notes)
+    store.close()
 
 
 def test_same_text_in_two_documents_is_one_hit(tmp_path, embedder, shared_cache):
