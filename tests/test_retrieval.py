@@ -150,7 +150,8 @@ def test_hit_json_contract(searcher):
 def test_abbreviated_regulation_resolved_by_the_law_the_question_names(tmp_path, embedder,
                                                                        shared_cache):
     store = ClauseStore(tmp_path / "corpus.sqlite")
-    ingest_paths(store, [NATIONAL / LAWS[1], NATIONAL / REGULATION, NATIONAL / "森林法实施条例(2018-03-19).md"])
+    ingest_paths(store, [NATIONAL / LAWS[1], NATIONAL / REGULATION,
+                         NATIONAL / "森林法实施条例(2018-03-19).md"])
     _sync(store, tmp_path / "index", shared_cache, embedder)
     searcher = Searcher(store, tmp_path / "index", embedder)
     hit = searcher.search("土地管理法的实施条例第二十六条怎么规定", k=3).hits[0]
