@@ -78,6 +78,10 @@ def search(query: Annotated[str, typer.Argument(help="问题或关键词 / a que
         out.print(f"   id: {hit.id}", style="dim", highlight=False)
     if not result.hits:
         out.print("没有找到相关条文 / no matching clauses", highlight=False)
-    for item in result.excluded:
+    for item in result.excluded[:3]:  # the rest are in --json
         out.print(f"已排除 / excluded: 《{item['title']}》（{item['reason']}，{result.as_of}）"
                   f"{item['candidates']} 条候选", style="dim", highlight=False)
+    if len(result.excluded) > 3:
+        out.print(f"另有 {len(result.excluded) - 3} 个文件因不在 {result.as_of} 有效而排除 / "
+                  f"{len(result.excluded) - 3} more documents not in force excluded (--json "
+                  "lists them)", style="dim", highlight=False)
