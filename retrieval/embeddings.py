@@ -71,15 +71,7 @@ class SentenceTransformerEmbedder:
             raise EmbeddingModelError(
                 f"不是 sentence-transformers 模型目录：{folder}",
                 f"not a sentence-transformers model folder: {folder}")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise EmbeddingModelError(
-                "未安装 sentence-transformers：pip install -e '.[st]'",
-                "sentence-transformers is not installed: pip install -e '.[st]'") from exc
-        self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        self._model = sentence_transformers_module().SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         self.dim = int(self._model.get_sentence_embedding_dimension())
         self.name = f"st-{folder.name}-{_folder_fingerprint(folder)}"
         self._query_prefix, self._passage_prefix = query_prefix, passage_prefix
@@ -95,6 +87,19 @@ class SentenceTransformerEmbedder:
         vector = self._model.encode(self._query_prefix + text, normalize_embeddings=True,
                                     show_progress_bar=False)
         return np.asarray(vector, dtype=np.float32)
+
+
+def sentence_transformers_module():
+    """The sentence-transformers package, with the hub switched off (the `[st]` extra)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import sentence_transformers
+    except ImportError as exc:
+        raise EmbeddingModelError(
+            "未安装 sentence-transformers：pip install -e '.[st]'",
+            "sentence-transformers is not installed: pip install -e '.[st]'") from exc
+    return sentence_transformers
 
 
 def m3e_small_folder() -> Path:

@@ -7,12 +7,11 @@ asked a yes/no relevance question (the agents layer supplies that scorer)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from retrieval.embeddings import EmbeddingModelError
+from retrieval.embeddings import EmbeddingModelError, sentence_transformers_module
 
 
 class Reranker(Protocol):
@@ -21,17 +20,10 @@ class Reranker(Protocol):
 
 class CrossEncoderReranker:
     def __init__(self, folder: Path) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        try:
-            from sentence_transformers import CrossEncoder
-        except ImportError as exc:
-            raise EmbeddingModelError(
-                "未安装 sentence-transformers：pip install -e '.[st]'",
-                "sentence-transformers is not installed: pip install -e '.[st]'") from exc
         if not folder.is_dir():
             raise EmbeddingModelError(f"找不到重排模型：{folder}",
                                       f"reranker model folder not found: {folder}")
-        self._model = CrossEncoder(str(folder), device="cpu", local_files_only=True)
+        self._model = sentence_transformers_module().CrossEncoder(str(folder), device="cpu", local_files_only=True)
 
     def scores(self, query: str, texts: list[str]) -> list[float]:
         return [float(s) for s in self._model.predict([(query, t) for t in texts],

@@ -99,7 +99,8 @@ class Searcher:
             if state.generation == 0 or not files.bm25.exists():
                 raise IndexNotBuiltError()
             rows = catalogue.unit_rows()
-            self.dense_model = state.model
+            terms = {t for (text,) in catalogue.conn.execute("SELECT terms FROM terms")
+                     for t in text.split("\n") if t}
         finally:
             catalogue.close()
         self.store = store
@@ -122,7 +123,7 @@ class Searcher:
                               f"model is {embedder.name}: run guihua index")
         self.embedder = embedder if self._vectors is not None else None
         self.expander, self.reranker = expander, reranker
-        self._terms = self._defined_terms(folder)
+        self._terms = sorted(terms, key=len, reverse=True)  # longest defined term first
         self._cached_query: tuple[str | None, np.ndarray | None] = (None, None)
 
     def __len__(self) -> int:
@@ -364,15 +365,6 @@ class Searcher:
         return [{"doc_id": doc_id, "title": self._records[doc_id].title, "reason": reason,
                  "candidates": n} for (doc_id, reason), n in excluded.most_common()]
 
-    @staticmethod
-    def _defined_terms(folder: Path) -> list[str]:
-        catalogue = Catalogue(folder)
-        try:
-            terms = {t for (text,) in catalogue.conn.execute("SELECT terms FROM terms")
-                     for t in text.split("\n") if t}
-        finally:
-            catalogue.close()
-        return sorted(terms, key=len, reverse=True)
 
 
 def _region_stem(region: str) -> str:
