@@ -5,6 +5,7 @@ Everything guihua keeps lives under one data directory (default ./data)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -38,6 +39,20 @@ class Settings(BaseSettings):
     reranker_model: Path | None = Field(None, description="a cross-encoder model folder; unset: "
                                         "no reranking")
 
+    llm_backend: Literal["extractive", "transformers", "openai", "llamacpp"] = Field(
+        "extractive", description="extractive: quote the best clauses, no model; transformers: a "
+        "local model (+ LoRA adapter); openai: any OpenAI-compatible server (vLLM, llama.cpp); "
+        "llamacpp: a GGUF through llama-cpp-python")
+    llm_model: str = Field("qwen2.5-coder-0.5b", description="packaged model name, HF folder "
+                           "or .gguf (transformers, llamacpp)")
+    llm_adapter: str | None = Field(None, description="LoRA adapter: a name under "
+                                    "<data>/models/adapters or a folder (transformers)")
+    llm_base_url: str = Field("http://127.0.0.1:8000/v1", description="OpenAI-compatible "
+                              "endpoint (openai)")
+    llm_served_model: str = Field("guihua", description="model name the server knows (openai; "
+                                  "with vLLM --lora-modules guihua=ADAPTER)")
+    llm_api_key: SecretStr = Field(SecretStr("none"))
+
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],
                                    init_settings: PydanticBaseSettingsSource,
@@ -51,6 +66,17 @@ class Settings(BaseSettings):
     @property
     def store_path(self) -> Path:
         return self.data_dir / "corpus.sqlite"
+
+    def llm_api_key_value(self) -> str:
+        return self.llm_api_key.get_secret_value()
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def sft_dir(self) -> Path:
+        return self.data_dir / "sft"
 
     @property
     def index_dir(self) -> Path:

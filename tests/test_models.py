@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tiny_model import make_tiny_gguf
 
-from training.models import ModelStore, ModelStoreError, PackagedModel, chunk_files
+from agents.llm.model_store import ModelStore, ModelStoreError, PackagedModel, chunk_files
 
 pytest.importorskip("transformers")
 
@@ -57,7 +57,7 @@ def test_prepare_assembles_verifies_and_converts_once(packaged: PackagedModel, t
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from training import models
+    from agents.llm import model_store as models
 
     monkeypatch.setitem(models.PACKAGED_MODELS, "tiny", packaged)
     store = ModelStore(tmp_path / "models")
@@ -78,7 +78,7 @@ def test_prepare_assembles_verifies_and_converts_once(packaged: PackagedModel, t
 
 def test_a_corrupted_chunk_is_refused_and_leaves_nothing(packaged: PackagedModel, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from training import models
+    from agents.llm import model_store as models
 
     chunk = chunk_files(packaged)[1]
     data = bytearray(chunk.read_bytes())

@@ -39,6 +39,9 @@ def make_tiny_model(folder: Path, seed: int = 0) -> Path:
     config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                          max_position_embeddings=4096, tie_word_embeddings=True,
+                         # Wide initial weights: with the usual 0.02 the model repeats one token,
+                         # which would make streaming and stop-string checks trivially true.
+                         initializer_range=0.3,
                          eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id)
     model = Qwen2ForCausalLM(config)

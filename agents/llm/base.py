@@ -43,6 +43,12 @@ class ToolCall:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "arguments": self.arguments}
 
+    @property
+    def valid(self) -> bool:
+        """False for a block the model wrote whose JSON did not parse (name "", `raw` set): kept
+        so callers can count invalid calls instead of losing them."""
+        return bool(self.name)
+
 
 @dataclass(frozen=True)
 class GenerationOptions:
@@ -51,6 +57,8 @@ class GenerationOptions:
     stop: tuple[str, ...] = ()
     tools: tuple[ToolSpec, ...] = ()
 
+
+DEFAULT_OPTIONS = GenerationOptions()  # a shared default argument (the dataclass is frozen)
 
 FinishReason = Literal["stop", "length", "tool_calls"]
 

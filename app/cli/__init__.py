@@ -9,9 +9,12 @@ from app.cli.common import err
 from app.cli.corpus_commands import app
 from app.cli.eval_commands import eval_app
 from app.cli.kg_commands import kg_app
+from app.cli.model_commands import models_app, train_app
 
 app.add_typer(kg_app, name="kg")
 app.add_typer(eval_app, name="eval")
+app.add_typer(models_app, name="models")
+app.add_typer(train_app, name="train")
 
 
 def main() -> None:

@@ -118,3 +118,73 @@ def _with_graph(data_dir: Path, build: bool, run, corpus: Path | None, progress,
             return run(graph)
     finally:
         server.stop()
+
+
+@eval_app.command("answers")
+def eval_answers(
+    qa: Annotated[Path, typer.Option("--qa", help="问答金标准 JSONL / gold QA file")] = DEFAULT_QA,
+    results: Annotated[Path, typer.Option("--out", help="逐题回答与评分 JSONL")]
+    = Path("eval/results/answers.jsonl"),
+    heldout: Annotated[Path | None, typer.Option(
+        help="生成数据的留出集（默认 <data>/sft/eval.jsonl，存在时使用）")] = None,
+    heldout_limit: Annotated[int | None, typer.Option(help="留出集最多条数")] = None,
+    qa_limit: Annotated[int | None, typer.Option(help="金标问答最多条数")] = None,
+    compare: Annotated[bool, typer.Option(
+        "--compare", help="同时评测基础模型、微调模型与抽取式，并写入模型卡")] = False,
+    k: Annotated[int, typer.Option("-k", help="每题给模型的条文数")] = 4,
+    as_json: JsonFlag = False,
+) -> None:
+    """回答评测：引用准确率/召回率、核验失败率、要点、拒答、工具调用 / answer quality and speed.
+
+    Without --compare the configured backend (GUIHUA_LLM_*) is measured; with it the base model,
+    the base model + the configured adapter, and the extractive mode, on the same items."""
+    from agents.llm.factory import adapter_path, backend_from_settings
+    from agents.llm.model_store import ModelStore
+    from app.cli.common import clause_store, err, progress_bar, settings, user_errors
+    from app.indexes import open_searcher
+    from eval.answers_bench import (
+        comparison_markdown,
+        items_from_heldout,
+        items_from_qa,
+        run_answers_bench,
+    )
+
+    config = settings()
+    heldout_file = heldout or config.sft_dir / "eval.jsonl"
+    with user_errors(as_json), clause_store(config) as store:
+        with open_searcher(config, store, use_graph=False) as searcher:
+            items = items_from_qa(qa, store, searcher, k) if qa.is_file() else []
+        items = items[:qa_limit] if qa_limit is not None else items
+        if heldout_file.is_file():
+            items += items_from_heldout(heldout_file, heldout_limit)
+        if not items:
+            fail("没有评测题目 / nothing to evaluate: give --qa or generate data first", as_json)
+        if compare:
+            from agents.llm.extractive import ExtractiveBackend
+            from agents.llm.transformers_backend import TransformersBackend
+
+            models = ModelStore(config.models_dir)
+            adapter = adapter_path(models, config.llm_adapter)
+            if adapter is None:
+                fail("--compare 需要 GUIHUA_LLM_ADAPTER / --compare needs GUIHUA_LLM_ADAPTER",
+                     as_json)
+            base = models.prepare(config.llm_model)
+            systems = {"extractive": ExtractiveBackend,
+                       "base": lambda: TransformersBackend(base, name="base"),
+                       "fine-tuned": lambda: TransformersBackend(base, adapter, name="fine-tuned")}
+        else:
+            systems = {config.llm_backend: lambda: backend_from_settings(config)}
+        with progress_bar("回答评测", not as_json) as progress:
+            metrics = run_answers_bench(systems, items, store, results, progress)
+    summary = results.with_suffix(".metrics.json")
+    summary.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+    if compare and adapter is not None:
+        from training.model_card import record_results
+
+        record_results(adapter, f"{metrics['by_source']} items; `guihua eval answers --compare`"
+                                f"\n\n{comparison_markdown(metrics)}")
+    if as_json:
+        emit(metrics)
+        return
+    out.print(comparison_markdown(metrics))
+    err.print(f"→ {results}, {summary}", highlight=False)

@@ -1,0 +1,72 @@
+"""Questions synthesised from a clause's own sentences, with no language model: a definition
+(本法所称X，是指Y) becomes 什么是X？; a rule sentence (X应当/不得/禁止…) becomes a question about
+its subject; any article can be asked for by number. The sentence the question came from is
+the answer's key point, quoted verbatim."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+_SENTENCE_END = re.compile(r"(?<=[。；;！？])|\n")
+_DEFINITION = re.compile(
+    r"^(?:本法|本条例|本规定|本办法|本标准|本细则|本规则)?所称(?:的)?(?P<term>[^，,。；：:“”]{2,20}?)"
+    r"[，,]?(?:是指|指|包括)")
+_MODAL = re.compile(r"(应当|不得|禁止|必须|可以|需要|实行|由)")
+# Leading words that make a fragment a clause opener rather than a subject.
+_OPENERS = re.compile(r"^(?:对于|对|在|经|依照|依据|按照|根据|除|为了|为|因|凡|各级|有关)")
+_BAD_SUBJECT = re.compile(r"[，,。；;：:（）()、“”《》]|^(?:其|该|前款|本款|上述|下列|以下)")
+
+DEFINITION_TEMPLATES = ("什么是{term}？", "{law}所说的{term}是指什么？", "{term}在法规上怎么定义？",
+                        "请解释一下“{term}”的含义。")
+RULE_TEMPLATES = ("关于{subject}，有什么规定？", "{subject}有哪些要求？", "法规对{subject}是怎么规定的？",
+                  "{law}里关于{subject}是怎么说的？", "我想了解{subject}的相关规定。")
+LOOKUP_TEMPLATES = ("《{law}》{label}是怎么规定的？", "{law}{label}的内容是什么？",
+                    "请告诉我《{law}》{label}的规定。")
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    kind: str  # definition | rule | lookup
+    key_sentence: str  # verbatim, from the clause
+    subject: str  # what the question is about (for abstention answers)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def _subject(sentence: str) -> str | None:
+    match = _MODAL.search(sentence)
+    if match is None:
+        return None
+    subject = _OPENERS.sub("", sentence[:match.start()]).strip()
+    if not 4 <= len(subject) <= 24 or _BAD_SUBJECT.search(subject):
+        return None
+    return subject
+
+
+def questions_for(law: str, label: str, text: str, rng: random.Random) -> list[Question]:
+    """Every question this clause supports, best kinds first (definitions, then rules), with a
+    lookup by number last."""
+    found: list[Question] = []
+    for sentence in sentences(text):
+        if not 10 <= len(sentence) <= 180:
+            continue
+        definition = _DEFINITION.match(sentence)
+        if definition:
+            term = definition.group("term")
+            found.append(Question(rng.choice(DEFINITION_TEMPLATES).format(term=term, law=law),
+                                  "definition", sentence, term))
+            continue
+        subject = _subject(sentence)
+        if subject:
+            found.append(Question(rng.choice(RULE_TEMPLATES).format(subject=subject, law=law),
+                                  "rule", sentence, subject))
+    first = next((s for s in sentences(text) if len(s) >= 10), None)
+    if first and len(first) <= 240:
+        found.append(Question(rng.choice(LOOKUP_TEMPLATES).format(law=law, label=label),
+                              "lookup", first, f"《{law}》{label}"))
+    return found
