@@ -138,27 +138,29 @@ def _collate(pad_id: int) -> Callable[[list[dict]], dict]:
     return collate
 
 
-def _answer_only_loss(model: Any, batch: dict) -> Any:
+def _answer_only_loss(model: Any, batch: dict, num_items: Any) -> Any:
     """Cross-entropy on assistant tokens, with logits computed only where a label follows: the
     150k-word output layer over a 700-token prompt is a quarter of the work otherwise. Needs
-    batch size 1 (one row of positions to keep)."""
+    batch size 1 (one row of positions to keep). Summed and divided by the label count of the
+    whole accumulation window, as the Trainer expects of a model that takes loss kwargs."""
     import torch.nn.functional as F
 
     labels = batch["labels"][0]
     positions = (labels[1:] != IGNORE).nonzero().squeeze(-1)
     outputs = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                     logits_to_keep=positions)
-    return F.cross_entropy(outputs.logits[0].float(), labels[positions + 1])
+    total = F.cross_entropy(outputs.logits[0].float(), labels[positions + 1], reduction="sum")
+    return total / (num_items if num_items is not None else max(1, len(positions)))
 
 
 def _trainer_class() -> type:
     from transformers import Trainer
 
     class AnswerOnlyTrainer(Trainer):
-        def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             if inputs["input_ids"].shape[0] != 1 or return_outputs:
-                return super().compute_loss(model, inputs, return_outputs, **kwargs)
-            return _answer_only_loss(model, inputs)
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            return _answer_only_loss(model, inputs, num_items_in_batch)
 
     return AnswerOnlyTrainer
 

@@ -162,3 +162,55 @@ def merge(name: Annotated[str, typer.Argument(help="适配器名称")],
     else:
         out.print(f"merged → {merged}")
 
+
+
+@models_app.command("vllm-command")
+def vllm_command(
+    adapter: Annotated[Optional[str], typer.Option(help="适配器名称或目录（默认 GUIHUA_LLM_ADAPTER）")]
+    = None,
+    port: int = 8000,
+    host: str = "0.0.0.0",
+    as_json: JsonFlag = False,
+) -> None:
+    """打印在 GPU 服务器上用 vLLM 提供服务的命令及应用配置 / the vLLM serve command and app settings."""
+    from agents.llm.factory import adapter_path
+    from agents.llm.model_store import ModelStore
+    from training.vllm_recipe import VllmRecipe, adapter_rank
+
+    config = settings()
+    with user_errors(as_json):
+        store = ModelStore(config.models_dir)
+        folder = adapter_path(store, adapter or config.llm_adapter)
+        recipe = VllmRecipe(store.prepare(config.llm_model).resolve(),
+                            folder.resolve() if folder else None, host, port,
+                            max_lora_rank=adapter_rank(folder) if folder else 16)
+    if as_json:
+        emit({"command": recipe.command(), "settings": recipe.client_settings()})
+        return
+    out.print("# on the GPU server (separate environment): pip install 'guihua[vllm]'", highlight=False)
+    out.print(recipe.shell(), highlight=False)
+    out.print("# then, where guihua runs:", highlight=False)
+    for key, value in recipe.client_settings().items():
+        out.print(f"export {key}={value}", highlight=False)
+
+
+@models_app.command("serve")
+def serve_model(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    as_json: JsonFlag = False,
+) -> None:
+    """用 OpenAI 兼容接口提供当前配置的模型（GUIHUA_LLM_*）/ serve the configured model over an
+    OpenAI-compatible API (the same API vLLM offers)."""
+    import uvicorn
+
+    from agents.llm.factory import backend_from_settings
+    from app.openai_server import create_openai_app
+
+    config = settings()
+    with user_errors(as_json):
+        backend = backend_from_settings(config)
+    name = config.llm_served_model
+    if not as_json:
+        out.print(f"serving {backend.name} as {name!r} on http://{host}:{port}/v1")
+    uvicorn.run(create_openai_app(backend, name), host=host, port=port, log_level="warning")
