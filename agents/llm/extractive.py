@@ -30,7 +30,8 @@ _STOPWORD_TEXT = (
     "的 了 和 与 及 或 在 是 有 没有 我 我们 你 你们 他 他们 它 这 那 这个 那个 这些 那些 吗 呢 吧 啊 么 "
     "什么 怎么 怎样 怎么办 如何 哪些 哪个 哪里 多少 几 是否 能否 能不能 可不可以 可以 能 会 要 想 "
     "就 都 也 还 又 把 被 让 给 对 从 向 于 为 以 之 其 该 等 个 一 上 下 中 里 后 前 请问 请 一下 "
-    "规定 法律 怎么样 需要 应当 应该 必须 时候 情况 问题 依据 根据")
+    "规定 法律 怎么样 需要 应当 应该 必须 时候 情况 问题 依据 根据 关于 有 什么 有什么 是 是什么 "
+    "要求 相关 了解 内容 告诉 解释 含义 定义 说 所说 原文 条文 法规 国家标准 符合 吗")
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 _SENTENCE = re.compile(r"[^。；;！？!?\n]+[。；;！？!?]?")
@@ -51,7 +52,7 @@ class ExtractiveBackend:
 
     name = "extractive"
 
-    def __init__(self, max_sentences: int = 3, max_clauses: int = 2, min_score: float = 0.25,
+    def __init__(self, max_sentences: int = 3, max_clauses: int = 2, min_score: float = 0.35,
                  relative_score: float = 0.5) -> None:
         self.max_sentences = max_sentences
         self.max_clauses = max_clauses
@@ -95,7 +96,11 @@ class ExtractiveBackend:
             return []
         weights = _idf(terms, [s.text for s in sentences])
         total = sum(weights.values())
-        scored = sorted(((sum(w for t, w in weights.items() if t in s.text) / total, s)
+        # A term in the clause's title (《土地管理法》第六十二条) counts for each of its sentences:
+        # questions name laws and article numbers that the text itself never repeats.
+        titles = [clause.title for clause in clauses]
+        scored = sorted(((sum(w for t, w in weights.items()
+                              if t in s.text or t in titles[s.clause_index]) / total, s)
                          for s in sentences), key=lambda pair: -pair[0])
         best = scored[0][0]
         if best < self.min_score:

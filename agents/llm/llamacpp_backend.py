@@ -16,16 +16,12 @@ from agents.llm.base import (
     DEFAULT_OPTIONS,
     BackendError,
     Completion,
-    FinishReason,
     GenerationOptions,
     Message,
-    ToolCall,
 )
-from agents.llm.tool_calls import parse_arguments, parse_tool_calls
+from agents.llm.tool_calls import OPENAI_FINISH, from_openai, parse_tool_calls
 
 _INSTALL_HINT = "pip install 'guihua[llamacpp]'"
-_FINISH: dict[str, FinishReason] = {"stop": "stop", "length": "length",
-                                    "tool_calls": "tool_calls"}
 
 
 class LlamaCppBackend:
@@ -68,9 +64,11 @@ class LlamaCppBackend:
         choice = response["choices"][0]
         message = choice.get("message") or {}
         parsed = parse_tool_calls(message.get("content") or "")
-        calls = [_from_openai(c) for c in message.get("tool_calls") or []] + parsed.calls
+        calls = [from_openai((c.get("function") or {}).get("name"),
+                              (c.get("function") or {}).get("arguments"))
+                  for c in message.get("tool_calls") or []] + parsed.calls
         finish = "tool_calls" if any(c.valid for c in calls) else \
-            _FINISH.get(choice.get("finish_reason") or "stop", "stop")
+            OPENAI_FINISH.get(choice.get("finish_reason") or "stop", "stop")
         usage = response.get("usage") or {}
         return Completion(text=parsed.text, tool_calls=calls, finish_reason=finish,
                           prompt_tokens=usage.get("prompt_tokens"),
@@ -108,11 +106,3 @@ def _rejected(err: ValueError) -> BackendError:
     return BackendError(f"llama.cpp 拒绝了请求（提示可能超过上下文长度 n_ctx）/ llama.cpp rejected "
                         f"the request (the prompt may exceed n_ctx): {err}")
 
-
-def _from_openai(call: dict[str, Any]) -> ToolCall:
-    function = call.get("function") or {}
-    name, raw = function.get("name") or "", function.get("arguments") or ""
-    arguments = parse_arguments(raw)
-    if not name or arguments is None:
-        return ToolCall(name="", arguments={}, raw=str(call))
-    return ToolCall(name=name, arguments=arguments, raw=raw)

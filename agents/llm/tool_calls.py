@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.llm.base import ToolCall
+from agents.llm.base import FinishReason, ToolCall
 
 OPEN_TAG = "<tool_call>"
 CLOSE_TAG = "</tool_call>"
@@ -103,3 +103,20 @@ def render_tool_calls(calls: list[ToolCall], text: str = "") -> str:
     parts = [text] if text else []
     parts.extend(render_tool_call(call) for call in calls)
     return "\n".join(parts)
+
+
+# Finish reasons of the OpenAI wire format, as our backends name them.
+OPENAI_FINISH: dict[str, FinishReason] = {"stop": "stop", "length": "length",
+                                          "tool_calls": "tool_calls",
+                                          "function_call": "tool_calls"}
+
+
+def from_openai(name: str | None, raw_arguments: str | None) -> ToolCall:
+    """An OpenAI `tool_calls` entry (arguments as a JSON string) → ToolCall; a missing name or
+    unparsable arguments give an invalid call with what was sent kept in `raw`."""
+    raw = raw_arguments or ""
+    arguments = parse_arguments(raw)
+    if not name or arguments is None:
+        quoted = json.dumps(name or "", ensure_ascii=False)
+        return ToolCall(name="", arguments={}, raw=f'{{"name": {quoted}, "arguments": {raw}}}')
+    return ToolCall(name=name, arguments=arguments, raw=raw)
