@@ -69,6 +69,9 @@ def test_prepare_assembles_verifies_and_converts_once(packaged: PackagedModel, t
     model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True)
     assert model.config.num_hidden_layers == 2
     assert tokenizer.decode(tokenizer("用地").input_ids, skip_special_tokens=True) == "用地"
+    vocabulary = tokenizer.get_vocab()
+    for marker in ("<|im_end|>", "<tool_call>"):  # kept whole, with the GGUF's own ids
+        assert tokenizer(marker, add_special_tokens=False).input_ids == [vocabulary[marker]]
     # A second prepare reuses the converted folder.
     stamp = (folder / "model.safetensors").stat().st_mtime_ns
     assert store.prepare("tiny") == folder

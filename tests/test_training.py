@@ -4,6 +4,7 @@ model with checkpoint resume, adapter save/load, and the answer metrics."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -111,6 +112,9 @@ def test_abstentions_never_hold_the_answer(dataset: Path) -> None:
         answer = parse_answer(row["messages"][-1]["content"])
         assert answer.abstained and not answer.cited_ids and not row["gold_ids"]
         assert not any(row["id"].endswith(c.clause_id) for c in context)
+        subject = re.search(r"没有关于(.+)的规定", answer.text)
+        if subject and not subject.group(1).startswith("《"):  # a topic, not an article lookup
+            assert not any(subject.group(1) in c.text for c in context), row["id"]
 
 
 def test_date_questions_cite_the_version_then_in_force(dataset: Path,
@@ -182,20 +186,32 @@ def test_lora_run_resumes_and_the_adapter_loads(tiny: Path, dataset: Path, tmp_p
     from agents.llm.transformers_backend import TransformersBackend
     from training.lora import TrainConfig, train_lora
 
-    config = TrainConfig(base_model=str(tiny), max_steps=2, gradient_accumulation=2,
+    config = TrainConfig(base_model=str(tiny), max_steps=3, gradient_accumulation=2,
                          save_steps=1, logging_steps=1, max_examples=6, learning_rate=5e-3,
                          train_layers=1)
     adapter = tmp_path / "adapters" / "test-lora"
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_in_step_three(done: int, total: int) -> None:
+        if done == 3:  # after step 3's update, before its checkpoint
+            raise Interrupted
+
+    with pytest.raises(Interrupted):  # as if the machine went away
+        train_lora(config, tiny, dataset, adapter, stop_in_step_three)
+    assert not adapter.exists()  # nothing half-written where the app looks
     steps: list[int] = []
-    first = train_lora(config, tiny, dataset, adapter, lambda d, t: steps.append(d))
-    assert first.steps == 2 and steps[-1] == 2 and first.final_loss is not None
+    report = train_lora(config, tiny, dataset, adapter, lambda d, t: steps.append(d))
+    assert report.resumed_from and report.resumed_from.endswith("checkpoint-2")
+    assert report.steps == 3 and steps == [3] and report.final_loss is not None
     assert (adapter / "adapter_config.json").exists()
+    assert not adapter.with_name("test-lora.work").exists()
     logged = [json.loads(line) for line in (adapter / "train_log.jsonl").read_text().splitlines()]
-    assert [entry["step"] for entry in logged if "loss" in entry] == [1, 2]
-    # A longer run picks up from the last checkpoint instead of starting over.
-    again = train_lora(config.model_copy(update={"max_steps": 3}), tiny, dataset, adapter)
-    assert again.resumed_from and again.resumed_from.endswith("checkpoint-2")
-    assert again.steps == 3
+    assert [entry["step"] for entry in logged if "loss" in entry] == [1, 2, 3]
+    # New data or settings never resume an old run.
+    fresh = train_lora(config.model_copy(update={"max_examples": 5}), tiny, dataset, adapter)
+    assert fresh.resumed_from is None and fresh.steps == 3
 
     # The trained adapter changes the model's outputs, and the chat backend serves it.
     import torch

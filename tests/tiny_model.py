@@ -59,9 +59,13 @@ def make_tiny_gguf(path: Path, seed: int = 0) -> Path:
     import gguf
     import numpy as np
 
-    tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)] + ["▁"]
+    # Markers like Qwen's: a control token and a user-defined one (<tool_call>), which must stay
+    # single tokens through conversion.
+    tokens = (["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
+              + ["▁", "<|im_end|>", "<tool_call>"])
     types = ([gguf.TokenType.UNKNOWN, gguf.TokenType.CONTROL, gguf.TokenType.CONTROL]
-             + [gguf.TokenType.BYTE] * 256 + [gguf.TokenType.NORMAL])
+             + [gguf.TokenType.BYTE] * 256
+             + [gguf.TokenType.NORMAL, gguf.TokenType.CONTROL, gguf.TokenType.USER_DEFINED])
     hidden, ffn, layers, heads = 16, 32, 2, 4
     writer = gguf.GGUFWriter(str(path), "llama")
     writer.add_name("guihua-test-tiny")

@@ -8,6 +8,7 @@ in the output folder and a progress callback for the CLI bar.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
@@ -165,6 +166,27 @@ def _trainer_class() -> type:
     return AnswerOnlyTrainer
 
 
+def _fingerprint(config: TrainConfig, base_model_dir: Path, train_file: Path) -> str:
+    """What a checkpoint depends on: settings, base model and training data."""
+    digest = hashlib.sha256(config.model_dump_json(exclude={"output_name"}).encode())
+    digest.update(str(base_model_dir).encode())
+    digest.update(train_file.read_bytes())
+    return digest.hexdigest()
+
+
+def _work_folder(output_dir: Path, fingerprint: str, resume: bool) -> Path:
+    """The checkpoint folder of this run. An interrupted run with the same settings and data is
+    resumed; anything else (a restart, new data, new settings) starts from a clean folder, so a
+    stale checkpoint is never mistaken for progress."""
+    work = output_dir.with_name(output_dir.name + ".work")
+    stamp = work / "fingerprint"
+    if not (resume and stamp.exists() and stamp.read_text() == fingerprint):
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint)
+    return work
+
+
 def train_lora(config: TrainConfig, base_model_dir: Path, data_dir: Path, output_dir: Path,
                progress: Progress | None = None, resume: bool = True) -> TrainReport:
     """Train and save the adapter to `output_dir` (written to a scratch folder, moved into place
@@ -182,6 +204,7 @@ def train_lora(config: TrainConfig, base_model_dir: Path, data_dir: Path, output
 
     from training.sft_data import read_examples
 
+    base_model_dir = base_model_dir.resolve()  # the adapter records it; must work from anywhere
     train_file = data_dir / "train.jsonl"
     if not train_file.exists():
         raise TrainingError(f"没有训练数据 {train_file}，请先运行 guihua train data / no training "
@@ -200,8 +223,12 @@ def train_lora(config: TrainConfig, base_model_dir: Path, data_dir: Path, output
     if not dataset:
         raise TrainingError("所有训练样本都超过 max_length / every example exceeds max_length")
 
-    model = AutoModelForCausalLM.from_pretrained(
-        base_model_dir, local_files_only=True, dtype=getattr(torch, config.dtype))
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            base_model_dir, local_files_only=True, dtype=getattr(torch, config.dtype))
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"无法加载基础模型 {base_model_dir} / cannot load the base model "
+                            f"{base_model_dir}: {exc}") from exc
     layers = model.config.num_hidden_layers
     top = None if not config.train_layers or config.train_layers >= layers else list(
         range(layers - config.train_layers, layers))
@@ -210,11 +237,10 @@ def train_lora(config: TrainConfig, base_model_dir: Path, data_dir: Path, output
         target_modules=config.target_modules, layers_to_transform=top, task_type="CAUSAL_LM"))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-    work = output_dir.with_name(output_dir.name + ".work")  # checkpoints live here
+    work = _work_folder(output_dir, _fingerprint(config, base_model_dir, train_file), resume)
     log_path = work / "train_log.jsonl"
-    work.mkdir(parents=True, exist_ok=True)
     checkpoints = sorted(work.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    resume_from = str(checkpoints[-1]) if resume and checkpoints else None
+    resume_from = str(checkpoints[-1]) if checkpoints else None
     steps_per_epoch = math.ceil(len(dataset) / (config.batch_size * config.gradient_accumulation))
     total_steps = config.max_steps if config.max_steps > 0 else math.ceil(
         steps_per_epoch * config.epochs)
@@ -243,7 +269,11 @@ def train_lora(config: TrainConfig, base_model_dir: Path, data_dir: Path, output
     # Logs go to train_log.jsonl and the progress bar, never to stdout (--json must stay JSON).
     trainer.remove_callback(PrinterCallback)
     started = time.monotonic()
-    result = trainer.train(resume_from_checkpoint=resume_from)
+    try:
+        result = trainer.train(resume_from_checkpoint=resume_from)
+    except (RuntimeError, ValueError) as exc:  # shape mismatches, out of memory, bad modules
+        raise TrainingError(f"训练失败（检查点保留在 {work}，可续训）/ training failed (checkpoints "
+                            f"kept in {work} for --resume): {exc}") from exc
     seconds = time.monotonic() - started
 
     scratch = output_dir.with_name(output_dir.name + ".partial")
@@ -252,7 +282,8 @@ def train_lora(config: TrainConfig, base_model_dir: Path, data_dir: Path, output
     tokenizer.save_pretrained(scratch)
     (scratch / "train_config.yaml").write_text(
         yaml.safe_dump(json.loads(config.model_dump_json()), allow_unicode=True), encoding="utf-8")
-    shutil.copy(log_path, scratch / "train_log.jsonl") if log_path.exists() else None
+    if log_path.exists():
+        shutil.copy(log_path, scratch / "train_log.jsonl")
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     report = TrainReport(
         adapter_dir=str(output_dir), base_model_dir=str(base_model_dir), examples=len(dataset),
@@ -265,6 +296,7 @@ def train_lora(config: TrainConfig, base_model_dir: Path, data_dir: Path, output
     if output_dir.exists():
         shutil.rmtree(output_dir)
     scratch.rename(output_dir)
+    shutil.rmtree(work)  # finished: the next run starts fresh
     return report
 
 

@@ -6,8 +6,10 @@ tools with valid JSON. Each example is a chat in exactly the format the app uses
 (`agents.grounded_prompt`), with contexts retrieved by our own searcher so the distractors are
 the ones the model will really see.
 
-Splits are by article (all versions of 土地管理法第62条 go together): a stable hash sends 10% of
-articles to `eval`, and every article named by a gold QA file is kept out of `train`.
+Splits are by article (all versions of 土地管理法第62条 go together): a stable hash sends a share
+of articles (`eval_share`) to `eval`, and articles named by a gold QA file are in neither split.
+Tool traces split by what they are about (the article, the land-use code, the rule); questions
+about invented documents by their index.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from agents.grounded_prompt import ABSTAIN_PREFIX, ContextClause, build_messages
+from agents.qa_context import excerpt as _excerpt
 from agents.llm.base import Message
 from agents.tools.specs import tool_specs
 from corpus.errors import NotFoundError
@@ -47,7 +50,6 @@ STATUTE_LEVELS = frozenset({"法律", "行政法规", "部门规章", "地方性
 PLANNING_TOPICS = re.compile(r"土地|规划|城乡|城市|村|耕地|农|林|草|湿地|海|水|矿|环境|生态|保护|建筑|"
                              r"住房|房地产|不动产|测绘|地质|自然|文物|公路|铁路|防洪|征收|行政")
 PLANNING_SHARE = 0.75
-MAX_CONTEXT_CHARS = 260  # per clause; keeps a 4-clause prompt near 600 tokens
 _BIGRAM = re.compile(r"(?=(\w\w))")
 
 
@@ -120,18 +122,6 @@ def _overlap(a: str, b: str) -> float:
     return len(x & y) / max(1, min(len(x), len(y)))
 
 
-def _excerpt(text: str, keep: str | None = None) -> str:
-    """At most MAX_CONTEXT_CHARS of a clause, always including `keep` (the key sentence)."""
-    if len(text) <= MAX_CONTEXT_CHARS:
-        return text
-    start = 0
-    if keep and keep in text:
-        at = text.index(keep)
-        start = max(0, min(at - 40, len(text) - MAX_CONTEXT_CHARS))
-    piece = text[start:start + MAX_CONTEXT_CHARS]
-    return ("……" if start else "") + piece + ("……" if start + MAX_CONTEXT_CHARS < len(text) else "")
-
-
 class SftBuilder:
     def __init__(self, store: ClauseStore, searcher: Searcher, config: DataConfig,
                  held_out: set[str]) -> None:
@@ -156,14 +146,15 @@ class SftBuilder:
             date.fromisoformat(record.valid_to) if record.valid_to else None)
 
     def distractors(self, question: str, exclude: set[str], key_sentence: str, n: int,
-                    day: date) -> list[ContextClause]:
+                    day: date, avoid: str | None = None) -> list[ContextClause]:
         """Clauses our searcher returns for the question, minus the answer and anything that
-        says the same thing (the same article published in two documents)."""
+        says the same thing (the same article published in two documents). `avoid`: for an
+        abstention, the subject asked about; a clause mentioning it might answer after all."""
         chosen: list[ContextClause] = []
-        for hit in self.searcher.search(question, k=n + 6, as_of=day).hits:
+        for hit in self.searcher.search(question, k=n + 12, as_of=day).hits:
             if hit.id in exclude or set(hit.also_in) & exclude:
                 continue
-            if _overlap(hit.text, key_sentence) > 0.5:
+            if _overlap(hit.text, key_sentence) > 0.5 or (avoid and avoid in hit.text):
                 continue
             chosen.append(self.context_clause(self.store.clause(hit.id)))
             if len(chosen) == n:
@@ -196,8 +187,11 @@ class SftBuilder:
     def grounded(self, record: DocumentRecord, clause: ClauseRecord, question: Question,
                  split: str, answerable: bool) -> Example | None:
         day = self.config.as_of
+        # A lookup by number is unanswerable when the article is absent, whatever else is shown.
+        avoid = None if answerable or question.kind == "lookup" else question.subject
         distractors = self.distractors(question.text, {clause.id}, question.key_sentence,
-                                       self.config.distractors + (0 if answerable else 1), day)
+                                       self.config.distractors + (0 if answerable else 1), day,
+                                       avoid)
         if len(distractors) < self.config.distractors:
             return None
         if answerable:
@@ -321,11 +315,13 @@ class SftBuilder:
                 wanted["grounded" if answerable else "abstain"] -= 1
                 tick()
                 yield example
-        for i in range(cfg.unknown_document * 3):
-            if i // 3 >= cfg.unknown_document:
+        made = 0
+        for i in range(cfg.unknown_document * 3):  # a few invented names may exist after all
+            if made >= cfg.unknown_document:
                 break
             example = self.unknown_document(i, _split_of(f"unknown-{i}", cfg.eval_share))
             if example:
+                made += 1
                 tick()
                 yield example
         made = 0
@@ -343,6 +339,8 @@ class SftBuilder:
         yield from self._tool_examples(tick)
 
     def _tool_examples(self, tick: Callable[[], None]) -> Iterator[Example]:
+        """Tool traces, split like everything else: a clause trace by its article (gold articles
+        never), a land-use trace by its code, an indicator trace by its rule."""
         cfg = self.config
         rules = [r for pack in load_rule_packs() for r in pack.rules]
         land_use = land_use_by_code()
@@ -351,19 +349,25 @@ class SftBuilder:
         for i in range(cfg.tools):
             choice = i % 3
             trace: ToolTrace | None
+            split: str | None
             if choice == 0:
-                trace = indicator_trace(rules, self.rng.choice(rules), self.rng)
+                rule = self.rng.choice(rules)
+                trace, split = indicator_trace(rules, rule, self.rng), _split_of(
+                    f"rule:{rule.id}", cfg.eval_share)
             elif choice == 1:
-                trace = land_use_trace(self.rng.choice(list(land_use.values())), land_use, self.rng)
+                item = self.rng.choice(list(land_use.values()))
+                trace, split = land_use_trace(item, land_use, self.rng), _split_of(
+                    f"land_use:{item.code}", cfg.eval_share)
             else:
                 record, clause = self.rng.choice(articles)
+                split = self.split(record, clause.number)
                 as_of = None if self.rng.random() < 0.6 else self.config.as_of.isoformat()
                 trace = clause_trace(record.short_name, clause.number, clause.label, clause.id,
                                      _excerpt(clause.text)[:200], as_of, self.rng)
-            if trace is None:
+            if trace is None or split is None:
                 continue
             tick()
-            yield self.tool_example(trace, i, _split_of(f"tool-{i}", cfg.eval_share))
+            yield self.tool_example(trace, i, split)
 
 
 def write_examples(examples: Iterable[Example], folder: Path, held_out: set[str]) -> DataReport:

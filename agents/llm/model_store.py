@@ -236,6 +236,33 @@ def _is_hf_folder(path: Path) -> bool:
         any(path.glob("*.safetensors")) or any(path.glob("*.bin")))
 
 
+def _restore_marker_tokens(tokenizer: object, gguf: Path) -> None:
+    """transformers' GGUF tokenizer conversion keeps only a few special tokens; the others
+    (Qwen's <tool_call>, </tool_call>, <|fim_prefix|>, …) would be split into pieces, so a model
+    trained on the converted tokenizer would learn a different token sequence from the one the
+    base model emits. Re-add every control and user-defined token of the GGUF vocabulary (their
+    ids already exist; adding maps to them)."""
+    import gguf as gguf_lib
+    from tokenizers import AddedToken
+
+    reader = gguf_lib.GGUFReader(str(gguf))
+    tokens, types = reader.fields.get("tokenizer.ggml.tokens"), reader.fields.get(
+        "tokenizer.ggml.token_type")
+    if tokens is None or types is None:
+        return
+    control, user = int(gguf_lib.TokenType.CONTROL), int(gguf_lib.TokenType.USER_DEFINED)
+    markers = []
+    for token_index, type_index in zip(tokens.data, types.data):
+        kind = int(types.parts[type_index][0])
+        if kind in (control, user):
+            text = bytes(tokens.parts[token_index]).decode("utf-8")
+            markers.append(AddedToken(text, special=kind == control, normalized=False))
+    known = set(tokenizer.get_added_vocab())  # type: ignore[attr-defined]
+    missing = [m for m in markers if m.content not in known]
+    if missing:
+        tokenizer.add_tokens(missing)  # type: ignore[attr-defined]
+
+
 def convert_gguf(gguf: Path, target: Path, source_digest: str) -> Path:
     """Dequantise a GGUF into an fp32 HF folder (what peft trains and vLLM serves)."""
     try:
@@ -250,6 +277,7 @@ def convert_gguf(gguf: Path, target: Path, source_digest: str) -> Path:
     try:
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name,
                                                   local_files_only=True)
+        _restore_marker_tokens(tokenizer, gguf)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name,
                                                      dtype=torch.float32, local_files_only=True)
         # The GGUF loader leaves a quantizer attached that refuses to save; the weights are
