@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from agents.grounded_prompt import parse_answer
-from agents.llm.tool_calls import parse_tool_calls
+from agents.llm.base import ToolCall
 from agents.tools.specs import validate_call
 from corpus.errors import NotFoundError
 from corpus.store import ClauseStore
@@ -23,8 +23,9 @@ class ItemScore:
     answerable: bool
     abstained: bool
     cited: list[str]
-    gold: list[str]
-    cited_gold: int  # cited ids that are gold
+    gold: list[list[str]]  # per gold article, the ids of its versions (citing any one counts)
+    cited_gold: int  # cited ids that belong to a gold article
+    articles_cited: int = 0  # gold articles with at least one cited id
     failed_verification: list[str] = field(default_factory=list)  # fabricated or not in force
     outside_context: list[str] = field(default_factory=list)
     key_points: int = 0
@@ -68,27 +69,30 @@ def verification_failures(store: ClauseStore, cited: list[str], day: date) -> li
     return failed
 
 
-def score_answer(store: ClauseStore, text: str, gold: list[str], key_points: list[str],
-                 context_ids: set[str], day: date) -> ItemScore:
-    """`gold`: clause ids that answer the question (any one of several versions' ids counts as
-    the article); empty means the right behaviour is to abstain."""
+def score_answer(store: ClauseStore, text: str, gold: list[list[str]], key_points: list[str],
+                 context_ids: set[str], day: date, answerable: bool | None = None) -> ItemScore:
+    """`gold`: one list of clause ids per gold article (its versions; citing any one counts).
+    An item is answerable when its gold names articles, even ones the corpus lacks; empty gold
+    means the right behaviour is to abstain."""
     parsed = parse_answer(text)
-    cited_gold = sum(1 for c in parsed.cited_ids if c in gold)
+    gold_ids = {clause_id for group in gold for clause_id in group}
+    cited_gold = sum(1 for c in parsed.cited_ids if c in gold_ids)
     return ItemScore(
-        answerable=bool(gold), abstained=parsed.abstained, cited=parsed.cited_ids, gold=gold,
-        cited_gold=cited_gold,
+        answerable=bool(gold) if answerable is None else answerable, abstained=parsed.abstained,
+        cited=parsed.cited_ids, gold=gold, cited_gold=cited_gold,
+        articles_cited=sum(1 for group in gold if set(group) & set(parsed.cited_ids)),
         failed_verification=verification_failures(store, parsed.cited_ids, day),
         outside_context=[c for c in parsed.cited_ids if c not in context_ids],
         key_points=len(key_points),
         key_points_hit=sum(1 for p in key_points if key_point_hit(text, p)))
 
 
-def score_tool_call(text: str, expected_name: str) -> ItemScore:
-    parsed = parse_tool_calls(text)
-    calls = parsed.calls
-    problem = None
+def score_tool_call(calls: list[ToolCall], expected_name: str) -> ItemScore:
+    """The first call must parse and its arguments validate against the tool's schema."""
     if not calls:
-        problem = "no tool call"
+        problem: str | None = "no tool call"
+    elif not calls[0].valid:
+        problem = f"unparsable call: {calls[0].raw[:80]}"
     else:
         problem = validate_call(calls[0])
     return ItemScore(answerable=True, abstained=False, cited=[], gold=[], cited_gold=0,
@@ -97,24 +101,25 @@ def score_tool_call(text: str, expected_name: str) -> ItemScore:
                      tool_problem=problem)
 
 
-def summarise(scores: list[ItemScore]) -> dict[str, float | int]:
-    """Micro-averaged rates over a system's items."""
+def summarise(scores: list[ItemScore]) -> dict[str, float | int | None]:
+    """Micro-averaged rates over a system's items; None where there is nothing to count."""
     answers = [s for s in scores if not s.tool_expected]
     answerable = [s for s in answers if s.answerable]
     unanswerable = [s for s in answers if not s.answerable]
     tools = [s for s in scores if s.tool_expected]
     cited = sum(len(s.cited) for s in answerable)
-    gold_total = sum(1 for s in answerable)  # one gold article per item (versions are alternatives)
     all_cited = sum(len(s.cited) for s in answers)
     points = sum(s.key_points for s in answerable)
 
-    def ratio(a: float, b: float) -> float:
-        return round(a / b, 3) if b else 0.0
+    def ratio(a: float, b: float) -> float | None:
+        return round(a / b, 3) if b else None
 
     return {
         "answer_items": len(answers),
         "citation_precision": ratio(sum(s.cited_gold for s in answerable), cited),
-        "citation_recall": ratio(sum(1 for s in answerable if s.cited_gold), gold_total),
+        # gold articles cited / gold articles (an item may name several)
+        "citation_recall": ratio(sum(s.articles_cited for s in answerable),
+                                 sum(len(s.gold) for s in answerable)),
         "verification_failure_rate": ratio(sum(len(s.failed_verification) for s in answers),
                                            all_cited),
         "outside_context_rate": ratio(sum(len(s.outside_context) for s in answers), all_cited),

@@ -5,7 +5,8 @@ k clauses are the context) and from the held-out split of the generated training
 as generated; articles never seen in training). Each system answers every item; scores per item
 go to the --out JSONL, and per system: citation precision/recall, verification failures
 (fabricated ids or clauses not in force), key-point accuracy, abstention accuracy, tool-call
-validity, and speed (time to first token, tokens/s, resident memory).
+validity, and speed (time to first token, tokens/s; memory is measured per backend, each in its
+own process, by eval/llm_speed_bench.py).
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
-from agents.grounded_prompt import build_messages
+from agents.grounded_prompt import build_messages, parse_context
 from agents.llm.base import ChatBackend, GenerationOptions, Message, ToolSpec
 from agents.qa_context import context_from_hits
-from agents.tools.specs import tool_specs
-from corpus.errors import NotFoundError
+from corpus.errors import GuihuaError
 from corpus.readers.base import Progress, no_progress
 from corpus.store import ClauseStore
 from eval.answer_metrics import ItemScore, score_answer, score_tool_call, summarise
@@ -39,12 +39,14 @@ class EvalItem:
     source: str  # qa | heldout
     kind: str
     messages: list[Message]  # the prompt: everything before the answer
-    gold_ids: list[str]
+    gold: list[list[str]]  # per gold article, its versions' clause ids (empty: abstain)
     key_points: list[str]
     as_of: date
     context_ids: list[str]
-    tools: bool = False
+    tools: list[dict] = field(default_factory=list)  # OpenAI-form tools offered (tool items)
     expected_tool: str | None = None
+    answerable: bool = True  # the gold names articles (even ones the corpus lacks)
+    unresolved_gold: list[str] = field(default_factory=list)  # gold articles not in the corpus
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -59,61 +61,55 @@ class SystemRun:
     answers: list[str] = field(default_factory=list)
     ttft: list[float] = field(default_factory=list)
     tokens_per_second: list[float] = field(default_factory=list)
-    rss_mb: float | None = None
 
     def summary(self) -> dict:
         speed = {
             "ttft_s_median": round(statistics.median(self.ttft), 2) if self.ttft else None,
             "tokens_per_s_median": (round(statistics.median(self.tokens_per_second), 2)
                                     if self.tokens_per_second else None),
-            "rss_mb": self.rss_mb,
         }
         return {**summarise(self.scores), **speed}
 
 
-def _rss_mb() -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
-
-
 def gold_clause_ids(store: ClauseStore, law: str, article: str) -> list[str]:
-    """Every version's clause id for a (law, article) gold pair; citing any of them is right."""
-    ids = []
+    """Every version's clause id for a (law, article) gold pair; citing any of them is right.
+    Empty when the corpus lacks the law or the article (reported, not scored as abstention)."""
+    ids: list[str] = []
     try:
-        name = store.resolve_name(law)
-    except NotFoundError:
+        name = store.resolve_name(law, exact=True)
+    except GuihuaError:  # not found, or ambiguous
         return ids
     for record in store.versions(name):
         try:
             ids.append(store.article(record.doc_id, article).id)
-        except NotFoundError:
+        except GuihuaError:
             continue
     return ids
 
 
-def items_from_qa(qa_file: Path, store: ClauseStore, searcher: Searcher, k: int = 4
-                  ) -> list[EvalItem]:
+def items_from_qa(qa_file: Path, store: ClauseStore, searcher: Searcher, k: int = 4,
+                  limit: int | None = None) -> list[EvalItem]:
+    rows = [json.loads(line) for line in qa_file.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
     items = []
-    for line in qa_file.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        raw = json.loads(line)
+    for raw in rows[:limit] if limit is not None else rows:
         day = date.fromisoformat(raw["as_of"]) if raw.get("as_of") else date.today()
         hits = searcher.search(raw["question"], k=k, as_of=day).hits
         searcher.forget_query()
-        gold = [cid for g in raw.get("gold", [])
-                for cid in gold_clause_ids(store, str(g["law"]), str(g["article"]))]
+        gold, unresolved = [], []
+        for g in raw.get("gold", []):
+            ids = gold_clause_ids(store, str(g["law"]), str(g["article"]))
+            if ids:
+                gold.append(ids)
+            else:
+                unresolved.append(f"{g['law']}#{g['article']}")
         context = context_from_hits(hits)
         items.append(EvalItem(raw["id"], "qa", raw.get("type", ""),
                               build_messages(raw["question"], context,
                                              day if raw.get("as_of") else None),
                               gold, raw.get("answer_key_points", []), day,
-                              [c.clause_id for c in context]))
+                              [c.clause_id for c in context],
+                              answerable=bool(raw.get("gold")), unresolved_gold=unresolved))
     return items
 
 
@@ -129,33 +125,33 @@ def items_from_heldout(path: Path, limit: int | None, seed: int = 0) -> list[Eva
         prompt = messages[:cut]
         is_tool = row["kind"].startswith("tool:")
         context_ids = [] if is_tool else [
-            line[1:line.index("]")] for line in prompt[-1]["content"].splitlines()
-            if line.startswith("[") and "]" in line and "@" in line[:line.index("]")]]
+            c.clause_id for c in parse_context(prompt[-1]["content"])[1]]
         day = date.fromisoformat(row["as_of"]) if row.get("as_of") else date.today()
-        items.append(EvalItem(row["id"], "heldout", row["kind"], prompt, row["gold_ids"],
+        items.append(EvalItem(row["id"], "heldout", row["kind"], prompt,
+                              [[clause_id] for clause_id in row["gold_ids"]],
                               row["key_points"] if not is_tool else [], day, context_ids,
-                              tools=is_tool,
-                              expected_tool=row["kind"].split(":", 1)[1] if is_tool else None))
+                              tools=row.get("tools") or [] if is_tool else [],
+                              expected_tool=row["kind"].split(":", 1)[1] if is_tool else None,
+                              answerable=bool(row["gold_ids"]) or is_tool))
     return items
 
 
 def run_system(name: str, backend: ChatBackend, items: list[EvalItem], store: ClauseStore,
                progress: Progress = no_progress, on_item: Callable[[dict], None] = lambda _: None
                ) -> SystemRun:
-    run = SystemRun(name, rss_mb=_rss_mb())
-    specs: tuple[ToolSpec, ...] = tool_specs()
+    run = SystemRun(name)
     for i, item in enumerate(items):
-        options = GenerationOptions(max_tokens=MAX_TOKENS, tools=specs if item.tools else ())
+        # The tools exactly as the item offered them (held-out items carry their own).
+        specs = tuple(ToolSpec(t["function"]["name"], t["function"].get("description", ""),
+                               t["function"].get("parameters", {})) for t in item.tools)
+        options = GenerationOptions(max_tokens=MAX_TOKENS, tools=specs)
         completion = backend.complete(item.messages, options)
         text = completion.text
-        if item.tools:
-            from agents.llm.tool_calls import render_tool_calls
-
-            score = score_tool_call(render_tool_calls(completion.tool_calls, text),
-                                    item.expected_tool or "")
+        if item.expected_tool:
+            score = score_tool_call(completion.tool_calls, item.expected_tool or "")
         else:
-            score = score_answer(store, text, item.gold_ids, item.key_points,
-                                 set(item.context_ids), item.as_of)
+            score = score_answer(store, text, item.gold, item.key_points,
+                                 set(item.context_ids), item.as_of, item.answerable)
         run.scores.append(score)
         run.answers.append(text)
         if completion.seconds_to_first_token is not None:
@@ -165,7 +161,9 @@ def run_system(name: str, backend: ChatBackend, items: list[EvalItem], store: Cl
             if generating > 0:
                 run.tokens_per_second.append(completion.completion_tokens / generating)
         on_item({"id": item.id, "system": name, "source": item.source, "kind": item.kind,
-                 "answer": text, "tool_calls": [c.to_dict() for c in completion.tool_calls],
+                 "answer": text, "citations": score.cited,
+                 "abstained": score.abstained, "as_of": item.as_of.isoformat(),
+                 "tool_calls": [c.to_dict() for c in completion.tool_calls],
                  "score": score.to_dict(), "seconds": completion.seconds})
         progress(i + 1, len(items), f"{name} {item.id}")
     return run
@@ -178,6 +176,9 @@ def run_answers_bench(systems: dict[str, Callable[[], ChatBackend]], items: list
     metrics: dict = {"items": len(items),
                      "by_source": {s: sum(1 for i in items if i.source == s)
                                    for s in ("qa", "heldout")},
+                     # answerable gold items whose articles the corpus lacks (still answerable)
+                     "unresolved_gold": {i.id: i.unresolved_gold for i in items
+                                         if i.unresolved_gold},
                      "systems": {}}
     with out.open("w", encoding="utf-8") as handle:
         def write(row: dict) -> None:
@@ -187,7 +188,6 @@ def run_answers_bench(systems: dict[str, Callable[[], ChatBackend]], items: list
         for name, make in systems.items():
             backend = make()
             run = run_system(name, backend, items, store, progress, write)
-            run.rss_mb = max(run.rss_mb or 0, _rss_mb() or 0) or None
             metrics["systems"][name] = {
                 "all": run.summary(),
                 **{source: SystemRun(name, [s for s, i in zip(run.scores, items)

@@ -1,6 +1,7 @@
 """Speed of each local backend on this machine: load time, resident memory, time to first token
-on a realistic grounded prompt, and decode tokens/s, with ratios against transformers fp32 run in
-the same process (these machines are noisy; only same-run ratios compare).
+on a realistic grounded prompt, and decode tokens/s, with ratios against transformers fp32 in the
+same run (these machines are noisy; only same-run ratios compare). Each backend runs in its own
+fresh process, one after another.
 
     python -m eval.llm_speed_bench --model qwen2.5-coder-0.5b [--adapter NAME] [--runs 3]
 """
@@ -8,11 +9,11 @@ the same process (these machines are noisy; only same-run ratios compare).
 from __future__ import annotations
 
 import argparse
-import gc
+import importlib.util
 import json
+import multiprocessing
 import statistics
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -49,56 +50,64 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def measure(make: Callable[[], ChatBackend], runs: int, new_tokens: int) -> dict:
-    gc.collect()
+def _make(kind: str, model_dir: Path, adapter: Path | None, gguf: Path | None) -> ChatBackend:
+    if kind == "llama.cpp (GGUF)":
+        from agents.llm.llamacpp_backend import LlamaCppBackend
+
+        return LlamaCppBackend(gguf)  # type: ignore[arg-type]
+    from agents.llm.transformers_backend import TransformersBackend
+
+    return TransformersBackend(model_dir, adapter if kind.endswith("LoRA") else None,
+                               dtype="bfloat16" if "bf16" in kind else "float32")
+
+
+def measure(kind: str, model_dir: Path, adapter: Path | None, gguf: Path | None, runs: int,
+            new_tokens: int) -> dict:
+    """One backend, in the calling process (run it in a fresh process for a clean RSS)."""
     before = _rss_mb()
     started = time.perf_counter()
-    backend = make()
+    backend = _make(kind, model_dir, adapter, gguf)
     load_s = time.perf_counter() - started
     options = GenerationOptions(max_tokens=new_tokens)
     backend.complete(PROMPT, GenerationOptions(max_tokens=4))  # warm-up
-    ttft, rates = [], []
+    ttft, rates, prompt_tokens = [], [], None
     for _ in range(runs):
         done = backend.complete(PROMPT, options)
-        ttft.append(done.seconds_to_first_token or 0.0)
-        decoding = (done.seconds or 0.0) - (done.seconds_to_first_token or 0.0)
+        prompt_tokens = done.prompt_tokens
+        first = done.seconds_to_first_token
+        if first is not None:
+            ttft.append(first)
+        decoding = (done.seconds or 0.0) - (first or 0.0)
         if done.completion_tokens and decoding > 0:
-            rates.append((done.completion_tokens - 1) / decoding)
-    result = {"load_s": round(load_s, 1), "rss_mb": round(_rss_mb() - before, 0),
-              "prompt_tokens": done.prompt_tokens,
-              "ttft_s": round(statistics.median(ttft), 2),
-              "decode_tokens_per_s": round(statistics.median(rates), 2) if rates else None}
-    del backend
-    gc.collect()
-    return result
+            # Without a first-token time (some servers) this rate includes the prompt.
+            rates.append((done.completion_tokens - (1 if first is not None else 0)) / decoding)
+    return {"load_s": round(load_s, 1), "rss_mb": round(_rss_mb() - before),
+            "prompt_tokens": prompt_tokens,
+            "ttft_s": round(statistics.median(ttft), 2) if ttft else None,
+            "decode_tokens_per_s": round(statistics.median(rates), 2) if rates else None}
 
 
 def run(model_dir: Path, adapter: Path | None, gguf: Path | None, runs: int,
         new_tokens: int) -> dict:
-    from agents.llm.transformers_backend import TransformersBackend
-
-    systems: dict[str, Callable[[], ChatBackend]] = {
-        "transformers fp32": lambda: TransformersBackend(model_dir),
-        "transformers bf16": lambda: TransformersBackend(model_dir, dtype="bfloat16"),
-    }
+    """Each backend in its own fresh process, one after another: clean memory numbers, and no
+    backend slowed by another's threads."""
+    kinds = ["transformers fp32", "transformers bf16"]
     if adapter:
-        systems["transformers fp32 + LoRA"] = lambda: TransformersBackend(model_dir, adapter)
-    if gguf:
-        try:
-            import llama_cpp  # noqa: F401
-
-            from agents.llm.llamacpp_backend import LlamaCppBackend
-
-            systems["llama.cpp (GGUF)"] = lambda: LlamaCppBackend(gguf)
-        except ImportError:
-            pass
-    results = {name: measure(make, runs, new_tokens) for name, make in systems.items()}
+        kinds.append("transformers fp32 + LoRA")
+    if gguf and importlib.util.find_spec("llama_cpp") is not None:
+        kinds.append("llama.cpp (GGUF)")
+    context = multiprocessing.get_context("spawn")
+    results = {}
+    for kind in kinds:
+        with context.Pool(1) as pool:
+            results[kind] = pool.apply(measure, (kind, model_dir, adapter, gguf, runs, new_tokens))
     base = results["transformers fp32"]
-    for name, numbers in results.items():
+    for numbers in results.values():
         if numbers["decode_tokens_per_s"] and base["decode_tokens_per_s"]:
             numbers["decode_ratio_vs_fp32"] = round(
                 numbers["decode_tokens_per_s"] / base["decode_tokens_per_s"], 2)
-        numbers["ttft_ratio_vs_fp32"] = round(numbers["ttft_s"] / base["ttft_s"], 2)
+        if numbers["ttft_s"] and base["ttft_s"]:
+            numbers["ttft_ratio_vs_fp32"] = round(numbers["ttft_s"] / base["ttft_s"], 2)
     return results
 
 

@@ -237,22 +237,34 @@ def test_answer_metrics(corpus: tuple[Settings, Path]) -> None:
         real = next(c.id for r in store.documents() if r.short_name == "土地管理法"
                     for c in store.clauses(r.doc_id) if c.label == "第六十二条")
         day = date(2026, 11, 24)
-        good = score_answer(store, f"不予批准 [{real}]", [real], ["再申请宅基地的，不予批准"],
+        good = score_answer(store, f"不予批准 [{real}]", [[real]], ["再申请宅基地的，不予批准"],
                             {real}, day)
-        assert good.cited_gold == 1 and not good.failed_verification
+        assert good.cited_gold == 1 and good.articles_cited == 1 and not good.failed_verification
         assert good.key_points_hit == 0  # the key point is not in the answer
-        fake = score_answer(store, "依据 [土地管理法@2019-08-26#999]。", [real], [], {real}, day)
+        fake = score_answer(store, "依据 [土地管理法@2019-08-26#999]。", [[real], ["x@y#1"]], [],
+                            {real}, day)
         assert fake.failed_verification == ["土地管理法@2019-08-26#999"]
         assert fake.outside_context == ["土地管理法@2019-08-26#999"]
         abstain = score_answer(store, "无法回答：没有相关规定。", [], [], set(), day)
         summary = summarise([good, fake, abstain])
-        assert summary["citation_precision"] == 0.5 and summary["citation_recall"] == 0.5
+        assert summary["citation_precision"] == 0.5
+        assert summary["citation_recall"] == round(1 / 3, 3)  # one of three gold articles cited
         assert summary["verification_failure_rate"] == 0.5
         assert summary["abstention_accuracy"] == 1.0
+        assert summary["tool_call_validity"] is None  # no tool items: nothing to rate
+        # Gold the corpus lacks is still an answerable item: abstaining there is not credited.
+        missing = score_answer(store, "无法回答：没有。", [], [], set(), day, answerable=True)
+        assert summarise([missing])["false_abstention_rate"] == 1.0
     assert key_point_hit("出卖、出租住宅后再申请宅基地的不予批准", "出卖、出租住宅后，再申请宅基地的，不予批准")
-    call = '<tool_call>{"name": "land_use_class", "arguments": {"query": "0701"}}</tool_call>'
-    assert score_tool_call(call, "land_use_class").tool_valid
-    bad = score_tool_call('<tool_call>{"name": "land_use_class", "arguments": {}}</tool_call>',
-                          "land_use_class")
+    good_call = parse_tool_calls(
+        '<tool_call>{"name": "land_use_class", "arguments": {"query": "0701"}}</tool_call>').calls
+    assert score_tool_call(good_call, "land_use_class").tool_valid
+    bad = score_tool_call(parse_tool_calls(
+        '<tool_call>{"name": "land_use_class", "arguments": {}}</tool_call>').calls,
+        "land_use_class")
     assert not bad.tool_valid and "query" in (bad.tool_problem or "")
+    broken = score_tool_call(parse_tool_calls('<tool_call>{"name": "land_use_cl').calls,
+                             "land_use_class")
+    assert not broken.tool_valid and "unparsable" in (broken.tool_problem or "")
+    assert score_tool_call([], "land_use_class").tool_problem == "no tool call"
     assert validate_call(ToolCall("no_such_tool", {})) == "unknown tool 'no_such_tool'"

@@ -77,8 +77,8 @@ class TrainReport:
     examples: int
     dropped_too_long: int
     steps: int
-    seconds: float
-    steps_per_second: float
+    seconds: float  # wall time of this session (a resumed run counts only its own part)
+    steps_per_second: float  # of this session
     final_loss: float | None
     trainable_parameters: int
     resumed_from: str | None
@@ -161,7 +161,10 @@ def _trainer_class() -> type:
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             if inputs["input_ids"].shape[0] != 1 or return_outputs:
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            return _answer_only_loss(model, inputs, num_items_in_batch)
+            loss = _answer_only_loss(model, inputs, num_items_in_batch)
+            if self.args.average_tokens_across_devices and num_items_in_batch is not None:
+                loss = loss * self.accelerator.num_processes  # as Trainer.compute_loss does
+            return loss
 
     return AnswerOnlyTrainer
 

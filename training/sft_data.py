@@ -26,8 +26,8 @@ from itertools import pairwise
 from pathlib import Path
 
 from agents.grounded_prompt import ABSTAIN_PREFIX, ContextClause, build_messages
-from agents.qa_context import excerpt as _excerpt
 from agents.llm.base import Message
+from agents.qa_context import excerpt as _excerpt
 from agents.tools.specs import tool_specs
 from corpus.errors import NotFoundError
 from corpus.store import ClauseRecord, ClauseStore, DocumentRecord
@@ -56,12 +56,12 @@ _BIGRAM = re.compile(r"(?=(\w\w))")
 @dataclass
 class DataConfig:
     seed: int = 7
-    grounded: int = 360  # definition / rule / lookup questions with the answer in context
-    abstain: int = 120  # the same kinds of questions with the answering clause removed
-    unknown_document: int = 30  # questions about documents the corpus does not have
-    temporal: int = 60  # which version was in force on a date
-    tools: int = 120  # tool-call traces
-    eval_share: float = 0.1
+    grounded: int = 200  # definition / rule / lookup questions with the answer in context
+    abstain: int = 70  # the same kinds of questions with the answering clause removed
+    unknown_document: int = 20  # questions about documents the corpus does not have
+    temporal: int = 40  # which version was in force on a date
+    tools: int = 60  # tool-call traces
+    eval_share: float = 0.15
     distractors: int = 3
     as_of: date = field(default_factory=date.today)
 

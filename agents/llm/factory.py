@@ -36,8 +36,25 @@ def adapter_path(store: ModelStore, adapter: str | None) -> Path | None:
                        f"folder holding adapter_config.json")
 
 
+def adapter_base(adapter: Path | None) -> Path | None:
+    """The base model folder an adapter was trained on (recorded by peft), if it still exists."""
+    if adapter is None:
+        return None
+    import json
+
+    recorded = json.loads((adapter / "adapter_config.json").read_text()).get(
+        "base_model_name_or_path")
+    return Path(recorded) if recorded and (Path(recorded) / "config.json").exists() else None
+
+
 def backend_from_settings(config: LlmSettings) -> ChatBackend:
     kind = config.llm_backend
+    if config.llm_adapter and kind != "transformers":
+        # A silently ignored adapter would make people evaluate the base model by mistake.
+        raise BackendError(
+            f"GUIHUA_LLM_ADAPTER 只用于 transformers 后端；{kind} 后端请在服务端加载适配器"
+            f"（vLLM: --lora-modules）/ GUIHUA_LLM_ADAPTER applies to the transformers backend "
+            f"only; with {kind}, load the adapter in the server (vLLM: --lora-modules)")
     if kind == "extractive":
         from agents.llm.extractive import ExtractiveBackend
 
@@ -51,8 +68,9 @@ def backend_from_settings(config: LlmSettings) -> ChatBackend:
     if kind == "transformers":
         from agents.llm.transformers_backend import TransformersBackend
 
-        return TransformersBackend(store.prepare(config.llm_model),
-                                   adapter_path(store, config.llm_adapter))
+        adapter = adapter_path(store, config.llm_adapter)
+        base = adapter_base(adapter) or store.prepare(config.llm_model)
+        return TransformersBackend(base, adapter)
     if kind == "llamacpp":
         from agents.llm.llamacpp_backend import LlamaCppBackend
 

@@ -126,9 +126,14 @@ def _atomic_folder(target: Path) -> Path:
 
 
 def _publish(scratch: Path, target: Path) -> None:
+    """Swap the finished folder in with two renames, so readers never find the name missing
+    for longer than between them."""
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
     if target.exists():
-        shutil.rmtree(target)
+        target.rename(old)
     scratch.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 class ModelStore:
@@ -192,7 +197,7 @@ class ModelStore:
         if _is_hf_folder(path):
             return path
         if path.is_file() and path.suffix == ".gguf":
-            digest = _sha256(path, progress)
+            digest = self._local_digest(path, progress)
             target = self.root / f"local-{digest[:12]}" / "hf"
             if _is_hf_folder(target):
                 return target
@@ -201,6 +206,22 @@ class ModelStore:
             f"找不到模型 {name_or_path}：应为内置模型名（{', '.join(PACKAGED_MODELS)}）、"
             f"Hugging Face 模型目录或 .gguf 文件 / unknown model {name_or_path}: give a packaged "
             f"name ({', '.join(PACKAGED_MODELS)}), a Hugging Face model folder or a .gguf file")
+
+    def _local_digest(self, path: Path, progress: Progress) -> str:
+        """sha256 of a bureau's GGUF, remembered by path, size and mtime: hashing a 1 GB file at
+        every start would cost seconds."""
+        index_path = self.root / "local-digests.json"
+        index = json.loads(index_path.read_text()) if index_path.exists() else {}
+        stat = path.stat()
+        key = str(path.resolve())
+        known = index.get(key)
+        if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
+            return known["sha256"]
+        digest = _sha256(path, progress)
+        index[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
+        self.root.mkdir(parents=True, exist_ok=True)
+        index_path.write_text(json.dumps(index, indent=1))
+        return digest
 
     def entries(self) -> list[ModelEntry]:
         rows: list[ModelEntry] = []
@@ -223,7 +244,8 @@ class ModelStore:
                                        str(folder)))
         if self.adapters_dir.is_dir():
             for folder in sorted(self.adapters_dir.iterdir()):
-                if (folder / "adapter_config.json").exists():
+                finished = not folder.name.endswith((".partial", ".work", ".old"))
+                if finished and (folder / "adapter_config.json").exists():
                     config = json.loads((folder / "adapter_config.json").read_text())
                     rows.append(ModelEntry(folder.name, "adapter",
                                            f"LoRA on {config.get('base_model_name_or_path')}",

@@ -54,8 +54,9 @@ def parse_tool_calls(text: str) -> ParsedToolCalls:
         position = match.end()
         calls.append(parse_one(match.group(1)))
     kept.append(text[position:])
-    remaining = "".join(kept) if calls else text
-    return ParsedToolCalls(text=remaining.strip() if calls else text, calls=calls)
+    if not calls:
+        return ParsedToolCalls(text=text)
+    return ParsedToolCalls(text="".join(kept).strip(), calls=calls)
 
 
 def parse_one(body: str) -> ToolCall:

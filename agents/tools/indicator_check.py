@@ -41,8 +41,9 @@ def _source(rule: Rule) -> str:
 
 def applicable_rules(rules: list[Rule], args: CheckIndicatorArgs) -> list[Rule]:
     """Rules for this indicator whose conditions the arguments meet. A condition the arguments
-    leave open (no climate zone given) does not exclude a rule; the high-density alternative
-    layout applies only when asked for, so ordinary blocks are judged by the main table."""
+    leave open (no climate zone given) does not exclude a rule. Rules for the high-density
+    alternative layout (表4.0.3) are not applied: the arguments cannot ask for that layout yet,
+    so every block is judged by the main table."""
     chosen = []
     for rule in rules:
         c = rule.conditions

@@ -15,7 +15,9 @@ ClimateZone = Literal["I", "II", "III", "IV", "V", "VI", "VII"]
 
 
 class _Arguments(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: a model that writes "2.5" for a number or 62 for an article string made an
+    # invalid call, whichever way round.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class CheckIndicatorArgs(_Arguments):
@@ -61,9 +63,12 @@ def _without_titles(schema: object) -> object:
 
 
 def tool_specs() -> tuple[ToolSpec, ...]:
-    return tuple(ToolSpec(name, (model.__doc__ or "").strip(),
-                          _without_titles(model.model_json_schema()))  # type: ignore[arg-type]
-                 for name, model in TOOL_ARGUMENTS.items())
+    specs = []
+    for name, model in TOOL_ARGUMENTS.items():
+        schema = _without_titles(model.model_json_schema())
+        schema.pop("description", None)  # type: ignore[union-attr]  # already the tool's
+        specs.append(ToolSpec(name, (model.__doc__ or "").strip(), schema))  # type: ignore[arg-type]
+    return tuple(specs)
 
 
 def validate_call(call: ToolCall) -> str | None:

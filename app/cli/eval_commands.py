@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -122,7 +122,8 @@ def _with_graph(data_dir: Path, build: bool, run, corpus: Path | None, progress,
 
 @eval_app.command("answers")
 def eval_answers(
-    qa: Annotated[Path, typer.Option("--qa", help="问答金标准 JSONL / gold QA file")] = DEFAULT_QA,
+    qa: Annotated[Optional[Path], typer.Option(
+        "--qa", help="问答金标准 JSONL（默认共享评测集，存在时使用）/ gold QA file")] = None,
     results: Annotated[Path, typer.Option("--out", help="逐题回答与评分 JSONL")]
     = Path("eval/results/answers.jsonl"),
     heldout: Annotated[Path | None, typer.Option(
@@ -138,7 +139,7 @@ def eval_answers(
 
     Without --compare the configured backend (GUIHUA_LLM_*) is measured; with it the base model,
     the base model + the configured adapter, and the extractive mode, on the same items."""
-    from agents.llm.factory import adapter_path, backend_from_settings
+    from agents.llm.factory import adapter_base, adapter_path, backend_from_settings
     from agents.llm.model_store import ModelStore
     from app.cli.common import clause_store, err, progress_bar, settings, user_errors
     from app.indexes import open_searcher
@@ -150,11 +151,17 @@ def eval_answers(
     )
 
     config = settings()
+    for given in (qa, heldout):
+        if given is not None and not given.is_file():
+            fail(f"找不到文件 / file not found: {given}", as_json)
+    qa_file = qa or (DEFAULT_QA if DEFAULT_QA.is_file() else None)
     heldout_file = heldout or config.sft_dir / "eval.jsonl"
+    adapter = None
     with user_errors(as_json), clause_store(config) as store:
-        with open_searcher(config, store, use_graph=False) as searcher:
-            items = items_from_qa(qa, store, searcher, k) if qa.is_file() else []
-        items = items[:qa_limit] if qa_limit is not None else items
+        items = []
+        if qa_file is not None:
+            with open_searcher(config, store, use_graph=False) as searcher:
+                items = items_from_qa(qa_file, store, searcher, k, qa_limit)
         if heldout_file.is_file():
             items += items_from_heldout(heldout_file, heldout_limit)
         if not items:
@@ -168,7 +175,8 @@ def eval_answers(
             if adapter is None:
                 fail("--compare 需要 GUIHUA_LLM_ADAPTER / --compare needs GUIHUA_LLM_ADAPTER",
                      as_json)
-            base = models.prepare(config.llm_model)
+            # The base the adapter was trained on, whatever GUIHUA_LLM_MODEL says.
+            base = adapter_base(adapter) or models.prepare(config.llm_model)
             systems = {"extractive": ExtractiveBackend,
                        "base": lambda: TransformersBackend(base, name="base"),
                        "fine-tuned": lambda: TransformersBackend(base, adapter, name="fine-tuned")}

@@ -7,8 +7,19 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import (JsonFlag, clause_store, emit, fail, graph_store, metrics_table,
-                                out, progress_bar, settings, sync_graph, user_errors)
+from app.cli.common import (
+    JsonFlag,
+    clause_store,
+    emit,
+    fail,
+    graph_store,
+    metrics_table,
+    out,
+    progress_bar,
+    settings,
+    sync_graph,
+    user_errors,
+)
 
 kg_app = typer.Typer(help="知识图谱 / knowledge graph", no_args_is_help=True)
 

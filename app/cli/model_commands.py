@@ -173,7 +173,7 @@ def vllm_command(
     as_json: JsonFlag = False,
 ) -> None:
     """打印在 GPU 服务器上用 vLLM 提供服务的命令及应用配置 / the vLLM serve command and app settings."""
-    from agents.llm.factory import adapter_path
+    from agents.llm.factory import adapter_base, adapter_path
     from agents.llm.model_store import ModelStore
     from training.vllm_recipe import VllmRecipe, adapter_rank
 
@@ -181,7 +181,8 @@ def vllm_command(
     with user_errors(as_json):
         store = ModelStore(config.models_dir)
         folder = adapter_path(store, adapter or config.llm_adapter)
-        recipe = VllmRecipe(store.prepare(config.llm_model).resolve(),
+        base = adapter_base(folder) or store.prepare(config.llm_model)
+        recipe = VllmRecipe(base.resolve(),
                             folder.resolve() if folder else None, host, port,
                             max_lora_rank=adapter_rank(folder) if folder else 16)
     if as_json:
