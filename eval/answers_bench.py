@@ -30,7 +30,7 @@ from eval.answer_metrics import ItemScore, score_answer, score_tool_call, summar
 from retrieval.search import Searcher
 from training.sft_data import read_examples
 
-MAX_TOKENS = 160
+MAX_TOKENS = 256  # a lookup quotes a 320-character clause, then cites it
 
 
 @dataclass
