@@ -13,6 +13,7 @@ import json
 import math
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,8 @@ class TrainConfig(BaseModel):
     warmup_ratio: float = Field(0.05, ge=0, lt=1)
     batch_size: int = Field(1, ge=1)
     gradient_accumulation: int = Field(8, ge=1)
-    max_length: int = Field(1280, ge=64, description="tokens; longer examples are dropped")
+    max_length: int = Field(1536, ge=64, description="tokens; longer examples are dropped "
+                            "(tool prompts with their schemas run to about 1,300)")
     lora_r: int = Field(16, ge=1)
     lora_alpha: int = Field(32, ge=1)
     lora_dropout: float = Field(0.05, ge=0, lt=1)
@@ -76,6 +78,7 @@ class TrainReport:
     base_model_dir: str
     examples: int
     dropped_too_long: int
+    dropped_by_kind: dict[str, int]  # a kind dropped wholesale is a kind not learnt
     steps: int
     seconds: float  # wall time of this session (a resumed run counts only its own part)
     steps_per_second: float  # of this session
@@ -290,7 +293,10 @@ def train_lora(config: TrainConfig, base_model_dir: Path, data_dir: Path, output
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     report = TrainReport(
         adapter_dir=str(output_dir), base_model_dir=str(base_model_dir), examples=len(dataset),
-        dropped_too_long=len(encoded) - len(dataset), steps=trainer.state.global_step,
+        dropped_too_long=len(encoded) - len(dataset),
+        dropped_by_kind=dict(Counter(row["kind"] for row, item in zip(rows, encoded)
+                                     if item is None)),
+        steps=trainer.state.global_step,
         seconds=round(seconds, 1),
         steps_per_second=round(result.metrics.get("train_steps_per_second", 0.0), 4),
         final_loss=losses[-1] if losses else None, trainable_parameters=trainable,

@@ -44,7 +44,8 @@ def write_model_card(adapter_dir: Path, config: TrainConfig, report: TrainReport
     lines += [
         "",
         "## Training",
-        f"- {report.examples} examples ({report.dropped_too_long} dropped as too long), "
+        f"- {report.examples} examples ({report.dropped_too_long} dropped as too long: "
+        f"{report.dropped_by_kind or 'none'}), "
         f"{report.steps} optimiser steps in {report.seconds:.0f} s "
         f"({report.steps_per_second} steps/s), final loss {report.final_loss}",
         f"- trainable parameters: {report.trainable_parameters:,}",
