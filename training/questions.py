@@ -21,7 +21,10 @@ _BAD_SUBJECT = re.compile(r"[，,。；;：:（）()、“”《》]|^(?:其|该
 DEFINITION_TEMPLATES = ("什么是{term}？", "{law}所说的{term}是指什么？", "{term}在法规上怎么定义？",
                         "请解释一下“{term}”的含义。")
 RULE_TEMPLATES = ("关于{subject}，有什么规定？", "{subject}有哪些要求？", "法规对{subject}是怎么规定的？",
-                  "{law}里关于{subject}是怎么说的？", "我想了解{subject}的相关规定。")
+                  "{law}里关于{subject}是怎么说的？", "我想了解{subject}的相关规定。",
+                  # Colloquial, situation-first forms, as staff and the public ask.
+                  "{subject}应该怎么做，有明确规定吗？", "请问{subject}这方面，法律上是怎么要求的？",
+                  "碰到和{subject}有关的问题，按规定怎么办？", "{subject}，具体要注意些什么？")
 LOOKUP_TEMPLATES = ("《{law}》{label}是怎么规定的？", "{law}{label}的内容是什么？",
                     "请告诉我《{law}》{label}的规定。")
 

@@ -57,7 +57,7 @@ _BIGRAM = re.compile(r"(?=(\w\w))")
 class DataConfig:
     seed: int = 7
     grounded: int = 200  # definition / rule / lookup questions with the answer in context
-    abstain: int = 70  # the same kinds of questions with the answering clause removed
+    abstain: int = 45  # the same kinds of questions with the answering clause removed
     unknown_document: int = 20  # questions about documents the corpus does not have
     temporal: int = 40  # which version was in force on a date
     tools: int = 60  # tool-call traces

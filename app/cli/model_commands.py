@@ -60,7 +60,7 @@ def prepare(model: Annotated[str, typer.Argument(help="内置模型名、HF 目�
 @train_app.command("data")
 def make_data(
     grounded: Annotated[int, typer.Option(help="有依据的问答条数")] = 200,
-    abstain: Annotated[int, typer.Option(help="应拒答的问答条数")] = 70,
+    abstain: Annotated[int, typer.Option(help="应拒答的问答条数")] = 45,
     unknown_document: Annotated[int, typer.Option(help="问语料中没有的文件")] = 20,
     temporal: Annotated[int, typer.Option(help="按日期取版本")] = 40,
     tools: Annotated[int, typer.Option(help="工具调用轨迹")] = 60,
