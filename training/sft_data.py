@@ -14,6 +14,7 @@ about invented documents by their index.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -25,7 +26,12 @@ from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
 
-from agents.grounded_prompt import ABSTAIN_PREFIX, ContextClause, build_messages
+from agents.grounded_prompt import (
+    ABSTAIN_PREFIX,
+    SYSTEM_PROMPT,
+    ContextClause,
+    build_messages,
+)
 from agents.llm.base import Message
 from agents.qa_context import excerpt as _excerpt
 from agents.tools.specs import tool_specs
@@ -163,6 +169,11 @@ class SftBuilder:
         return chosen
 
     # -- seeds ----------------------------------------------------------------------------
+    @functools.cached_property
+    def articles(self) -> list[tuple[DocumentRecord, ClauseRecord]]:
+        """`in_force_articles()`, computed once per builder (it reads every clause)."""
+        return self.in_force_articles()
+
     def in_force_articles(self) -> list[tuple[DocumentRecord, ClauseRecord]]:
         """Articles in force, shuffled, three in four from planning-related documents.
         Amendment decisions (关于修改…的决定) are left out: their 条目 rewrite other laws."""
@@ -279,8 +290,6 @@ class SftBuilder:
                        [target.id], [first], as_of=day.isoformat())
 
     def tool_example(self, trace: ToolTrace, index: int, split: str) -> Example:
-        from agents.grounded_prompt import SYSTEM_PROMPT
-
         return Example(f"tool-{trace.call.name}-{index}", f"tool:{trace.call.name}", split,
                        trace.messages(SYSTEM_PROMPT), [], [json.dumps(trace.call.to_dict(),
                                                                       ensure_ascii=False)],
@@ -298,7 +307,7 @@ class SftBuilder:
             progress(done, total)
 
         wanted = Counter({"grounded": cfg.grounded, "abstain": cfg.abstain})
-        for record, clause in self.in_force_articles():
+        for record, clause in self.articles:
             if not +wanted:
                 break
             split = self.split(record, clause.number)
@@ -344,7 +353,7 @@ class SftBuilder:
         cfg = self.config
         rules = [r for pack in load_rule_packs() for r in pack.rules]
         land_use = land_use_by_code()
-        articles = [(r, c) for r, c in self.in_force_articles()[:400]
+        articles = [(r, c) for r, c in self.articles[:400]
                     if r.level == "法律" and c.kind == "条"]
         for i in range(cfg.tools):
             choice = i % 3

@@ -3,6 +3,7 @@ adapter), llama.cpp and a vLLM / OpenAI-compatible server is configuration only.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Protocol
 
@@ -40,8 +41,6 @@ def adapter_base(adapter: Path | None) -> Path | None:
     """The base model folder an adapter was trained on (recorded by peft), if it still exists."""
     if adapter is None:
         return None
-    import json
-
     recorded = json.loads((adapter / "adapter_config.json").read_text()).get(
         "base_model_name_or_path")
     return Path(recorded) if recorded and (Path(recorded) / "config.json").exists() else None

@@ -144,8 +144,7 @@ def run(
 def merge(name: Annotated[str, typer.Argument(help="适配器名称")],
           as_json: JsonFlag = False) -> None:
     """把适配器合并进基础模型，得到独立的 HF 目录 / merge an adapter into its base model."""
-    import json
-
+    from agents.llm.factory import adapter_base
     from agents.llm.model_store import ModelStore, ModelStoreError
     from training.lora import merge_adapter
 
@@ -155,8 +154,8 @@ def merge(name: Annotated[str, typer.Argument(help="适配器名称")],
         adapter = store.adapter_dir(name)
         if not (adapter / "adapter_config.json").exists():
             raise ModelStoreError(f"没有适配器 {name} / no adapter named {name} in {store.adapters_dir}")
-        base = json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"]
-        merged = merge_adapter(Path(base), adapter, config.models_dir / f"{name}-merged")
+        base = adapter_base(adapter) or store.prepare(config.llm_model)
+        merged = merge_adapter(base, adapter, config.models_dir / f"{name}-merged")
     if as_json:
         emit({"adapter": name, "merged": str(merged)})
     else:
