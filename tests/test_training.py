@@ -4,6 +4,7 @@ model with checkpoint resume, adapter save/load, and the answer metrics."""
 from __future__ import annotations
 
 import json
+import random
 import re
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ from corpus.ingest import ingest_paths
 from corpus.store import ClauseStore
 from eval.answer_metrics import key_point_hit, score_answer, score_tool_call, summarise
 from tiny_model import make_tiny_model
+from training.questions import questions_for
 from training.sft_data import (
     DataConfig,
     SftBuilder,
@@ -91,7 +93,8 @@ def _rows(folder: Path) -> list[dict]:
 def test_grounded_answers_cite_their_clause_from_the_context(dataset: Path,
                                                              corpus: tuple[Settings, Path]) -> None:
     config, _ = corpus
-    rows = [r for r in _rows(dataset) if r["kind"] in ("definition", "rule", "lookup")]
+    rows = [r for r in _rows(dataset)
+            if r["kind"] in ("definition", "situation", "rule", "lookup")]
     assert len(rows) >= 30
     with ClauseStore(config.store_path) as store:
         for row in rows:
@@ -102,6 +105,21 @@ def test_grounded_answers_cite_their_clause_from_the_context(dataset: Path,
             assert len(context) == 4  # the clause and three retrieved distractors
             # The key point is verbatim clause text.
             assert row["key_points"][0] in store.clause(row["gold_ids"][0]).text
+
+
+def test_conditional_sentences_become_situation_questions() -> None:
+    text = ("农村村民出卖、出租、赠与住宅后，再申请宅基地的，不予批准。"
+            "违反本法规定，擅自改变用途的，责令限期改正；情节严重的，处罚款。")
+    found = questions_for("土地管理法", "第六十二条", text, random.Random(0))
+    situations = [q for q in found if q.kind == "situation"]
+    assert [q.subject for q in situations] == ["农村村民出卖、出租、赠与住宅后，再申请宅基地",
+                                               "违反《土地管理法》规定，擅自改变用途"]
+    # The question states the case; the key point is the sentence verbatim.
+    assert situations[0].subject in situations[0].text
+    assert situations[0].key_sentence == "农村村民出卖、出租、赠与住宅后，再申请宅基地的，不予批准。"
+    # "情节严重的" leans on the sentence before: not a situation on its own.
+    assert all("情节严重" not in q.subject for q in found)
+    assert found[-1].kind == "lookup"
 
 
 def test_abstentions_never_hold_the_answer(dataset: Path) -> None:

@@ -1,6 +1,7 @@
 """Questions synthesised from a clause's own sentences, with no language model: a definition
-(本法所称X，是指Y) becomes 什么是X？; a rule sentence (X应当/不得/禁止…) becomes a question about
-its subject; any article can be asked for by number. The sentence the question came from is
+(本法所称X，是指Y) becomes 什么是X？; a conditional sentence (…的，由…处…) becomes a question that
+states the situation, as people ask about their own case; a rule sentence (X应当/不得/禁止…)
+becomes a question about its subject; any article can be asked for by number. The sentence the question came from is
 the answer's key point, quoted verbatim."""
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ _SENTENCE_END = re.compile(r"(?<=[。；;！？])|\n")
 _DEFINITION = re.compile(
     r"^(?:本法|本条例|本规定|本办法|本标准|本细则|本规则)?所称(?:的)?(?P<term>[^，,。；：:“”]{2,20}?)"
     r"[，,]?(?:是指|指|包括)")
+# "Whoever does X, ..." — the situation is everything before the first 的，.
+_CONDITION = re.compile(r"^(?P<condition>[^。；;：:“”]{6,70}?)的[，,](?P<consequence>.{3,})")
+_DEPENDENT_CONDITION = re.compile(r"^(?:其|该|前款|本款|上述|下列|以下|尚|但|并|且|或者|情节|逾期|造成|无法)")
 _MODAL = re.compile(r"(应当|不得|禁止|必须|可以|需要|实行|由)")
 # Leading words that make a fragment a clause opener rather than a subject.
 _OPENERS = re.compile(r"^(?:对于|对|在|经|依照|依据|按照|根据|除|为了|为|因|凡|各级|有关)")
@@ -25,6 +29,9 @@ RULE_TEMPLATES = ("关于{subject}，有什么规定？", "{subject}有哪些要
                   # Colloquial, situation-first forms, as staff and the public ask.
                   "{subject}应该怎么做，有明确规定吗？", "请问{subject}这方面，法律上是怎么要求的？",
                   "碰到和{subject}有关的问题，按规定怎么办？", "{subject}，具体要注意些什么？")
+SITUATION_TEMPLATES = ("如果{condition}，按规定会怎么处理？", "遇到{condition}的情况，法律上是怎么规定的？",
+                       "有人{condition}，该怎么处理？", "请问：{condition}，这种情况该怎么办？",
+                       "{condition}，会有什么后果？")
 LOOKUP_TEMPLATES = ("《{law}》{label}是怎么规定的？", "{law}{label}的内容是什么？",
                     "请告诉我《{law}》{label}的规定。")
 
@@ -32,7 +39,7 @@ LOOKUP_TEMPLATES = ("《{law}》{label}是怎么规定的？", "{law}{label}的�
 @dataclass(frozen=True)
 class Question:
     text: str
-    kind: str  # definition | rule | lookup
+    kind: str  # definition | situation | rule | lookup
     key_sentence: str  # verbatim, from the clause
     subject: str  # what the question is about (for abstention answers)
 
@@ -51,9 +58,20 @@ def _subject(sentence: str) -> str | None:
     return subject
 
 
+def _situation(sentence: str, law: str) -> str | None:
+    match = _CONDITION.match(sentence)
+    if match is None:
+        return None
+    condition = _OPENERS.sub("", match.group("condition")).strip()
+    # A condition that leans on the sentence before (尚可…的，情节严重的，) is no situation alone.
+    if len(condition) < 6 or _DEPENDENT_CONDITION.match(condition):
+        return None
+    # "违反本法规定" reads as nonsense outside the law; name the law instead.
+    return re.sub(r"本(法|条例|规定|办法)", f"《{law}》", condition)
+
+
 def questions_for(law: str, label: str, text: str, rng: random.Random) -> list[Question]:
-    """Every question this clause supports, best kinds first (definitions, then rules), with a
-    lookup by number last."""
+    """Every question this clause supports, in sentence order, with a lookup by number last."""
     found: list[Question] = []
     for sentence in sentences(text):
         if not 10 <= len(sentence) <= 180:
@@ -63,6 +81,12 @@ def questions_for(law: str, label: str, text: str, rng: random.Random) -> list[Q
             term = definition.group("term")
             found.append(Question(rng.choice(DEFINITION_TEMPLATES).format(term=term, law=law),
                                   "definition", sentence, term))
+            continue
+        situation = _situation(sentence, law)
+        if situation:
+            template = rng.choice(SITUATION_TEMPLATES)
+            found.append(Question(template.format(condition=situation), "situation", sentence,
+                                  situation))
             continue
         subject = _subject(sentence)
         if subject:

@@ -62,7 +62,7 @@ _BIGRAM = re.compile(r"(?=(\w\w))")
 @dataclass
 class DataConfig:
     seed: int = 7
-    grounded: int = 200  # definition / rule / lookup questions with the answer in context
+    grounded: int = 200  # definition / situation / rule / lookup questions with the answer in context
     abstain: int = 45  # the same kinds of questions with the answering clause removed
     unknown_document: int = 20  # questions about documents the corpus does not have
     temporal: int = 40  # which version was in force on a date
@@ -209,7 +209,8 @@ class SftBuilder:
             context = distractors[:]
             context.insert(self.rng.randrange(len(context) + 1),
                            self.context_clause(clause, question.key_sentence))
-            lead = {"definition": "", "rule": f"根据《{record.short_name}》{clause.label}，",
+            by_article = f"根据《{record.short_name}》{clause.label}，"
+            lead = {"definition": "", "rule": by_article, "situation": by_article,
                     "lookup": f"《{record.short_name}》{clause.label}规定："}[question.kind]
             # A lookup quotes the whole (excerpted) clause; other kinds the key sentence.
             quoted = (_excerpt(clause.text, question.key_sentence) if question.kind == "lookup"
