@@ -30,7 +30,7 @@ RULE_TEMPLATES = ("关于{subject}，有什么规定？", "{subject}有哪些要
                   "{subject}应该怎么做，有明确规定吗？", "请问{subject}这方面，法律上是怎么要求的？",
                   "碰到和{subject}有关的问题，按规定怎么办？", "{subject}，具体要注意些什么？")
 SITUATION_TEMPLATES = ("如果{condition}，按规定会怎么处理？", "遇到{condition}的情况，法律上是怎么规定的？",
-                       "有人{condition}，该怎么处理？", "请问：{condition}，这种情况该怎么办？",
+                       "请问：{condition}，这种情况该怎么办？",
                        "{condition}，会有什么后果？")
 LOOKUP_TEMPLATES = ("《{law}》{label}是怎么规定的？", "{law}{label}的内容是什么？",
                     "请告诉我《{law}》{label}的规定。")
@@ -64,7 +64,8 @@ def _situation(sentence: str, law: str) -> str | None:
         return None
     condition = _OPENERS.sub("", match.group("condition")).strip()
     # A condition that leans on the sentence before (尚可…的，情节严重的，) is no situation alone.
-    if len(condition) < 6 or _DEPENDENT_CONDITION.match(condition):
+    # "有下列情形之一的" names no situation until the list is read.
+    if len(condition) < 6 or _DEPENDENT_CONDITION.match(condition) or "下列" in condition:
         return None
     # "违反本法规定" reads as nonsense outside the law; name the law instead.
     return re.sub(r"本(法|条例|规定|办法)", f"《{law}》", condition)
