@@ -49,8 +49,3 @@ class VllmRecipe:
                 "GUIHUA_LLM_BASE_URL": f"http://{client_host}:{self.port}/v1",
                 "GUIHUA_LLM_SERVED_MODEL": ADAPTER_MODULE_NAME if self.adapter_dir else "base"}
 
-
-def adapter_rank(adapter_dir: Path) -> int:
-    import json
-
-    return int(json.loads((adapter_dir / "adapter_config.json").read_text()).get("r", 16))

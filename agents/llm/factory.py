@@ -3,10 +3,10 @@ adapter), llama.cpp and a vLLM / OpenAI-compatible server is configuration only.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Protocol
 
+from agents.llm.adapters import ADAPTER_CONFIG, is_adapter_folder, read_adapter
 from agents.llm.base import BackendError, ChatBackend
 from agents.llm.model_store import PACKAGED_MODELS, ModelStore
 
@@ -30,20 +30,18 @@ def adapter_path(store: ModelStore, adapter: str | None) -> Path | None:
         return None
     named = store.adapter_dir(adapter)
     for candidate in (named, Path(adapter).expanduser()):
-        if (candidate / "adapter_config.json").exists():
+        if is_adapter_folder(candidate):
             return candidate
     raise BackendError(f"找不到 LoRA 适配器 {adapter}（应为 {store.adapters_dir} 下的名称或一个目录）/ "
                        f"no LoRA adapter {adapter}: give a name under {store.adapters_dir} or a "
-                       f"folder holding adapter_config.json")
+                       f"folder holding {ADAPTER_CONFIG}")
 
 
 def adapter_base(adapter: Path | None) -> Path | None:
     """The base model folder an adapter was trained on (recorded by peft), if it still exists."""
     if adapter is None:
         return None
-    recorded = json.loads((adapter / "adapter_config.json").read_text()).get(
-        "base_model_name_or_path")
-    return Path(recorded) if recorded and (Path(recorded) / "config.json").exists() else None
+    return read_adapter(adapter).base_folder
 
 
 def backend_from_settings(config: LlmSettings) -> ChatBackend:

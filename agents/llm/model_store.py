@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
+from agents.llm.adapters import is_adapter_folder, read_adapter
 from corpus.errors import GuihuaError
 
 Progress = Callable[[int, int], None]  # done, total (bytes or steps)
@@ -252,10 +253,10 @@ class ModelStore:
         if self.adapters_dir.is_dir():
             for folder in sorted(self.adapters_dir.iterdir()):
                 finished = not folder.name.endswith((".partial", ".work", ".old"))
-                if finished and (folder / "adapter_config.json").exists():
-                    config = json.loads((folder / "adapter_config.json").read_text())
+                if finished and is_adapter_folder(folder):
+                    info = read_adapter(folder)
                     rows.append(ModelEntry(folder.name, "adapter",
-                                           f"LoRA on {config.get('base_model_name_or_path')}",
+                                           f"LoRA r{info.rank} on {info.base_model}",
                                            "ready", str(folder)))
         return rows
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from agents.llm.adapters import is_adapter_folder
 from agents.llm.base import (
     DEFAULT_OPTIONS,
     BackendError,
@@ -299,6 +300,6 @@ def _check_model_dir(model_dir: Path) -> None:
 
 
 def _check_adapter_dir(adapter_dir: Path) -> None:
-    if not (adapter_dir / "adapter_config.json").is_file():
+    if not is_adapter_folder(adapter_dir):
         raise BackendError(f"{adapter_dir} 不是 LoRA 适配器目录（缺少 adapter_config.json）/ "
                            f"{adapter_dir} is not a LoRA adapter folder (no adapter_config.json)")

@@ -144,6 +144,7 @@ def run(
 def merge(name: Annotated[str, typer.Argument(help="适配器名称")],
           as_json: JsonFlag = False) -> None:
     """把适配器合并进基础模型，得到独立的 HF 目录 / merge an adapter into its base model."""
+    from agents.llm.adapters import is_adapter_folder
     from agents.llm.factory import adapter_base
     from agents.llm.model_store import ModelStore, ModelStoreError
     from training.lora import merge_adapter
@@ -152,7 +153,7 @@ def merge(name: Annotated[str, typer.Argument(help="适配器名称")],
     store = ModelStore(config.models_dir)
     with user_errors(as_json):
         adapter = store.adapter_dir(name)
-        if not (adapter / "adapter_config.json").exists():
+        if not is_adapter_folder(adapter):
             raise ModelStoreError(f"没有适配器 {name} / no adapter named {name} in {store.adapters_dir}")
         base = adapter_base(adapter) or store.prepare(config.llm_model)
         merged = merge_adapter(base, adapter, config.models_dir / f"{name}-merged")
@@ -172,9 +173,10 @@ def vllm_command(
     as_json: JsonFlag = False,
 ) -> None:
     """打印在 GPU 服务器上用 vLLM 提供服务的命令及应用配置 / the vLLM serve command and app settings."""
+    from agents.llm.adapters import read_adapter
     from agents.llm.factory import adapter_base, adapter_path
     from agents.llm.model_store import ModelStore
-    from training.vllm_recipe import VllmRecipe, adapter_rank
+    from training.vllm_recipe import VllmRecipe
 
     config = settings()
     with user_errors(as_json):
@@ -183,7 +185,7 @@ def vllm_command(
         base = adapter_base(folder) or store.prepare(config.llm_model)
         recipe = VllmRecipe(base.resolve(),
                             folder.resolve() if folder else None, host, port,
-                            max_lora_rank=adapter_rank(folder) if folder else 16)
+                            max_lora_rank=read_adapter(folder).rank if folder else 16)
     if as_json:
         emit({"command": recipe.command(), "settings": recipe.client_settings()})
         return
