@@ -84,7 +84,9 @@ class ExtractiveBackend:
         for clause_index in dict.fromkeys(s.clause_index for s in chosen):
             quoted = "".join(s.text for s in sorted(chosen, key=lambda s: s.position)
                              if s.clause_index == clause_index)
-            lines.append(f"根据[{clauses[clause_index].clause_id}]：{quoted}")
+            clause = clauses[clause_index]
+            # The citation follows what it supports, as the prompt asks of every model.
+            lines.append(f"{clause.title}：{quoted} [{clause.clause_id}]")
         return "\n".join(lines)
 
     def _choose(self, question: str, clauses: list[ContextClause]) -> list[_Sentence]:

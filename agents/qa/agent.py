@@ -1,0 +1,146 @@
+"""The QA agent: question (+ earlier turns, as-of date) → retrieval of the clauses in force →
+an answer generated from those clauses only → every citation verified → a grounded answer with
+verbatim clause texts, or an abstention that shows the closest clauses found.
+
+The backend is any `ChatBackend` (extractive, a local model, a served one): the agent owns the
+guarantees, so a weaker backend gives a shorter answer, never an ungrounded one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from agents.grounded_prompt import ABSTAIN_PREFIX, ContextClause, build_messages
+from agents.llm.base import ChatBackend, GenerationOptions, Message
+from agents.qa.grounding import (
+    GroundedAnswer,
+    RejectedCitation,
+    VerifiedCitation,
+    ground,
+)
+from agents.qa_context import context_from_hits
+from corpus.store import ClauseStore
+from retrieval.search import Hit, Searcher
+
+DEFAULT_K = 4  # clauses shown to the model: what fits a small model's context with room to answer
+ANSWER_TOKENS = 384
+# A follow-up that leans on the conversation (那、这、该、上述…, or too short to stand alone) is
+# searched together with the previous question.
+_LEANS_ON_CONTEXT = re.compile(r"^(?:那|这|该|此|上述|前面|刚才|它|其|如果|那么|还有|另外)|[它其]的")
+_SHORT_QUESTION = 12
+
+NOT_FOUND = "无法回答：现有条文中没有找到能支持回答的规定。以下是检索到的最接近的条文，供参考。"
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: str
+    cited_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class QaAnswer:
+    question: str
+    answer: str
+    citations: list[VerifiedCitation]
+    abstained: bool
+    as_of: date
+    closest: list[Hit] = field(default_factory=list)  # shown when abstaining
+    rejected: list[RejectedCitation] = field(default_factory=list)
+    repaired: dict[str, str] = field(default_factory=dict)
+    dropped_claims: list[str] = field(default_factory=list)
+    context_ids: list[str] = field(default_factory=list)
+    backend: str = ""
+    raw_answer: str = ""
+
+    def to_dict(self) -> dict:
+        """The `ask` contract: answer, citations [{id, law, article, text}], abstained, as_of;
+        plus what verification did, for audit."""
+        return {
+            "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "abstained": self.abstained,
+            "as_of": self.as_of.isoformat(),
+            "closest": [{"id": h.id, "law": h.law, "article": h.article, "text": h.text,
+                         "score": h.score} for h in self.closest],
+            "verification": {"rejected": [vars(r) for r in self.rejected],
+                             "repaired": self.repaired, "dropped_claims": self.dropped_claims},
+            "context_ids": self.context_ids,
+            "backend": self.backend,
+        }
+
+    def turn(self) -> Turn:
+        return Turn(self.question, self.answer, tuple(c.id for c in self.citations))
+
+
+class QaAgent:
+    def __init__(self, store: ClauseStore, searcher: Searcher, backend: ChatBackend,
+                 k: int = DEFAULT_K, max_tokens: int = ANSWER_TOKENS) -> None:
+        self.store = store
+        self.searcher = searcher
+        self.backend = backend
+        self.k = k
+        self.max_tokens = max_tokens
+
+    def ask(self, question: str, as_of: date | None = None,
+            history: list[Turn] | None = None) -> QaAnswer:
+        question = question.strip()
+        if not question:
+            raise ValueError("问题为空 / the question is empty")
+        history = history or []
+        day = as_of or date.today()
+        hits = self.retrieve(question, day, history)
+        context = context_from_hits(hits)
+        messages = self.messages(question, context, as_of, history)
+        completion = self.backend.complete(messages, GenerationOptions(
+            max_tokens=self.max_tokens, temperature=0.0))
+        grounded = ground(self.store, completion.text, context, day)
+        return self._answer(question, day, grounded, hits, completion.text)
+
+    def retrieve(self, question: str, day: date, history: list[Turn]) -> list[Hit]:
+        query = question
+        if history and (len(question) < _SHORT_QUESTION or _LEANS_ON_CONTEXT.search(question)):
+            query = f"{history[-1].question} {question}"
+        hits = self.searcher.search(query, k=self.k, as_of=day).hits
+        if history and history[-1].cited_ids:
+            # What the conversation is about stays in view for a follow-up.
+            carried = [h for h in self._hits_for(history[-1].cited_ids, day)
+                       if h.id not in {x.id for x in hits}]
+            hits = carried[:1] + hits[:self.k - min(1, len(carried))]
+        return hits
+
+    def messages(self, question: str, context: list[ContextClause], as_of: date | None,
+                 history: list[Turn]) -> list[Message]:
+        system, user = build_messages(question, context, as_of)
+        earlier: list[Message] = []
+        for turn in history[-3:]:  # a small model's context is short: the last few turns
+            earlier += [Message(role="user", content=turn.question),
+                        Message(role="assistant", content=turn.answer)]
+        return [system, *earlier, user]
+
+    def _hits_for(self, clause_ids: tuple[str, ...], day: date) -> list[Hit]:
+        hits = []
+        for clause_id in clause_ids:
+            clause = self.store.clause(clause_id)
+            record = self.store.document(clause.doc_id)
+            if not record.in_force_on(day):
+                continue
+            hits.append(Hit(clause.id, record.short_name, clause.number, clause.text, 1.0,
+                            record.level, record.status_on(day), record.valid_from,
+                            record.valid_to, record.source, record.title, clause.label,
+                            ["conversation"]))
+        return hits
+
+    def _answer(self, question: str, day: date, grounded: GroundedAnswer, hits: list[Hit],
+                raw: str) -> QaAnswer:
+        answer = QaAnswer(question, grounded.text, grounded.citations, grounded.abstained, day,
+                          rejected=grounded.rejected, repaired=grounded.repaired,
+                          dropped_claims=grounded.dropped_claims,
+                          context_ids=[h.id for h in hits], backend=self.backend.name,
+                          raw_answer=raw)
+        if grounded.abstained:
+            reason = grounded.text if grounded.text.startswith(ABSTAIN_PREFIX) else NOT_FOUND
+            answer.answer, answer.citations, answer.closest = reason, [], hits
+        return answer
