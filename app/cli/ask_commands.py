@@ -44,7 +44,7 @@ def ask(question: Annotated[str, typer.Argument(help="问题 / the question")],
     for citation in answer.citations:
         period = f"{citation.valid_from or '?'} 至 {citation.valid_to or '今'}"
         out.print(f"[{citation.id}] {citation.title}（{period}）", style="cyan", highlight=False)
-        out.print(f"  {citation.text}", highlight=False)
+        out.print("  " + citation.text.replace("\n", "\n  "), highlight=False)
     if answer.abstained and answer.closest:
         out.print("\n最接近的条文 / closest clauses:", style="bold", highlight=False)
         for hit in answer.closest:
