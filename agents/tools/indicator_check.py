@@ -23,14 +23,14 @@ class IndicatorVerdict:
         return asdict(self)
 
 
-def _limit(rule: Rule) -> str:
+def limit_text(rule: Rule) -> str:
     unit = "" if rule.unit == "1" else rule.unit
     if rule.operator == "between":
         return f"{rule.min:g}–{rule.max:g}{unit}"
     return f"{_OPERATOR_TEXT.get(rule.operator, rule.operator)} {rule.threshold:g}{unit}"
 
 
-def _source(rule: Rule) -> str:
+def source_text(rule: Rule) -> str:
     parts = [rule.source.document]
     if rule.source.clause:
         parts.append(f"第{rule.source.clause}条")
@@ -64,6 +64,6 @@ def applicable_rules(rules: list[Rule], args: CheckIndicatorArgs) -> list[Rule]:
 
 
 def check_indicator(rules: list[Rule], args: CheckIndicatorArgs) -> list[IndicatorVerdict]:
-    return [IndicatorVerdict(rule.id, rule.check(args.value), _limit(rule), _source(rule),
+    return [IndicatorVerdict(rule.id, rule.check(args.value), limit_text(rule), source_text(rule),
                              rule.confidence)
             for rule in applicable_rules(rules, args)]

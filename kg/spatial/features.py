@@ -14,8 +14,13 @@ import neo4j
 from kg.domain import land_use_by_code, load_zone_types
 from kg.graph import GraphStore
 from kg.spatial.errors import FeatureError, SpatialLookupError
-from kg.spatial.geojson import GeoJSONSource, _features, _first, _properties
-from kg.spatial.geometry import _areal
+from kg.spatial.geojson import (
+    GeoJSONSource,
+    feature_properties,
+    first_property,
+    read_features,
+)
+from kg.spatial.geometry import areal_geometry
 from kg.spatial.links import _link
 from kg.spatial.nodes import _geometry_props
 from kg.spatial.schema import ensure_spatial_schema
@@ -39,14 +44,14 @@ def _feature_number(feature: Mapping[str, Any], props: Mapping[str, Any], keys: 
                     index: int) -> str:
     value = feature.get("id")
     if value in (None, ""):
-        value = _first(props, keys)
+        value = first_property(props, keys)
     return str(value) if value is not None else str(index + 1)
 
 
 def _spatial_row(feature: Mapping[str, Any], where: str, plan_id: str, number: str,
                  ingest: str) -> tuple[dict[str, Any], list[str]]:
-    geom, warnings = _areal(feature.get("geometry"), where)
-    props = _properties(feature, where)
+    geom, warnings = areal_geometry(feature.get("geometry"), where)
+    props = feature_properties(feature, where)
     row = {"id": f"{plan_id}/{number}", "number": number, "plan": plan_id, "ingest": ingest,
            "attributes": json.dumps(props, ensure_ascii=False, default=str),
            **_geometry_props(geom)}
@@ -70,9 +75,9 @@ def _zone_type_ids() -> tuple[dict[str, str], dict[str, str]]:
 def _zone_row(feature: Mapping[str, Any], i: int, where: str, plan_id: str,
               ingest: str) -> tuple[dict[str, Any], list[str]]:
     here = f"{where}: features[{i}]"
-    props = _properties(feature, here)
+    props = feature_properties(feature, here)
     lines, planning = _zone_type_ids()
-    zone, planning_zone = props.get("zone"), _first(props, _PLANNING_ZONE_KEYS)
+    zone, planning_zone = props.get("zone"), first_property(props, _PLANNING_ZONE_KEYS)
     zone = zone if zone is None else str(zone)
     planning_zone = planning_zone if planning_zone is None else str(planning_zone)
     if zone is None and planning_zone is None:
@@ -89,7 +94,7 @@ def _zone_row(feature: Mapping[str, Any], i: int, where: str, plan_id: str,
     extra = {"zone": zone, "zone_type": lines.get(zone) if zone else None,
              "planning_zone": planning_zone,
              "planning_zone_type": planning.get(planning_zone) if planning_zone else None,
-             "name": _first(props, ("name", "名称"))}
+             "name": first_property(props, ("name", "名称"))}
     row |= {k: v for k, v in extra.items() if v is not None}
     return row, warnings
 
@@ -97,7 +102,7 @@ def _zone_row(feature: Mapping[str, Any], i: int, where: str, plan_id: str,
 def _parcel_row(feature: Mapping[str, Any], i: int, where: str, plan_id: str,
                 ingest: str) -> tuple[dict[str, Any], list[str]]:
     here = f"{where}: features[{i}]"
-    props = _properties(feature, here)
+    props = feature_properties(feature, here)
     number = props.get("地块编号")
     if number in (None, ""):
         raise FeatureError("地块缺少“地块编号”属性", "parcel lacks the 地块编号 property", here)
@@ -109,7 +114,7 @@ def _parcel_row(feature: Mapping[str, Any], i: int, where: str, plan_id: str,
             raise FeatureError("未知的用地用海分类代码", "unknown land-use code (用地代码)",
                                f"{here}: {code!r}")
         row["land_use"] = code
-    name = _first(props, ("用地名称", "name", "名称"))
+    name = first_property(props, ("用地名称", "name", "名称"))
     if name is not None:
         row["name"] = str(name)
     return row, warnings
@@ -120,7 +125,7 @@ def _rows(source: GeoJSONSource, plan_id: str, ingest: str, make: RowMaker
     if not plan_id or not ingest:
         raise FeatureError("plan_id 和 ingest 不能为空", "plan_id and ingest are required",
                            f"{plan_id!r}, {ingest!r}")
-    features, where = _features(source)
+    features, where = read_features(source)
     rows: list[dict[str, Any]] = []
     warnings: list[str] = []
     seen: dict[str, int] = {}

@@ -32,7 +32,7 @@ def _read_geojson(source: GeoJSONSource) -> tuple[dict[str, Any], str]:
     return doc, str(path)
 
 
-def _features(source: GeoJSONSource) -> tuple[list[dict[str, Any]], str]:
+def read_features(source: GeoJSONSource) -> tuple[list[dict[str, Any]], str]:
     """The features of a FeatureCollection (or of a single Feature), after the CRS check."""
     doc, where = _read_geojson(source)
     if doc.get("crs") is not None:  # `"crs": null` declares nothing: same as no member
@@ -54,14 +54,14 @@ def _features(source: GeoJSONSource) -> tuple[list[dict[str, Any]], str]:
     return features, where
 
 
-def _properties(feature: Mapping[str, Any], where: str) -> dict[str, Any]:
+def feature_properties(feature: Mapping[str, Any], where: str) -> dict[str, Any]:
     props = feature.get("properties") or {}
     if not isinstance(props, dict):
         raise FeatureError("要素属性必须是对象", "feature properties must be an object", where)
     return props
 
 
-def _first(props: Mapping[str, Any], keys: Sequence[str]) -> Any:
+def first_property(props: Mapping[str, Any], keys: Sequence[str]) -> Any:
     for key in keys:
         value = props.get(key)
         if value not in (None, ""):

@@ -103,7 +103,7 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     return shapely.unary_union(polys) if polys else shapely.geometry.Polygon()
 
 
-def _areal(geometry: Any, where: str) -> tuple[BaseGeometry, list[str]]:
+def areal_geometry(geometry: Any, where: str) -> tuple[BaseGeometry, list[str]]:
     """Parse and check one GeoJSON geometry: a non-empty (Multi)Polygon in lon/lat. Invalid ones
     are repaired with make_valid and the repair is reported as a warning, not hidden."""
     if not isinstance(geometry, Mapping):

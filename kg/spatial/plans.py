@@ -12,7 +12,7 @@ import neo4j
 
 from kg.graph import GraphStore
 from kg.spatial.errors import PlanError, SpatialLookupError
-from kg.spatial.geometry import _areal
+from kg.spatial.geometry import areal_geometry
 from kg.spatial.links import _LINKS
 from kg.spatial.nodes import _geometry_props, _public
 from kg.spatial.schema import ensure_spatial_schema
@@ -93,7 +93,7 @@ def upsert_plan(graph: GraphStore, plan_id: str, name: str, level: str, type: st
     if geometry is not None:
         if geometry.get("type") == "Feature":
             geometry = geometry.get("geometry")
-        props |= _geometry_props(_areal(geometry, f"plan {plan_id}.geometry")[0])
+        props |= _geometry_props(areal_geometry(geometry, f"plan {plan_id}.geometry")[0])
     ensure_spatial_schema(graph)
     graph.execute_write(_write_plan, props)
     return _public(props)

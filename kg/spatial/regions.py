@@ -16,8 +16,13 @@ from kg.domain import DomainDataError, SourceRef
 from kg.domain.loader import data_dir, index_by_code, read_yaml, validate_model
 from kg.graph import GraphStore
 from kg.spatial.errors import FeatureError, RegionDataError
-from kg.spatial.geojson import GeoJSONSource, _features, _first, _properties
-from kg.spatial.geometry import _areal
+from kg.spatial.geojson import (
+    GeoJSONSource,
+    feature_properties,
+    first_property,
+    read_features,
+)
+from kg.spatial.geometry import areal_geometry
 from kg.spatial.links import _LINKS
 from kg.spatial.nodes import _geometry_props
 from kg.spatial.schema import ensure_spatial_schema
@@ -87,7 +92,7 @@ def _check_region_hierarchy(doc: RegionFile, path: Path | Traversable) -> None:
                                   f"{city} ({by_code[city].name}) is in the table, "
                                   "so it is the parent")
         if r.geometry is not None:
-            _areal(r.geometry, f"{path}: {here}.geometry")
+            areal_geometry(r.geometry, f"{path}: {here}.geometry")
 
 
 @functools.cache
@@ -119,16 +124,16 @@ def regions_source() -> SourceRef:
 
 
 def _region_boundaries(source: GeoJSONSource, known: set[str]) -> dict[str, BaseGeometry]:
-    features, where = _features(source)
+    features, where = read_features(source)
     shapes: dict[str, BaseGeometry] = {}
     for i, f in enumerate(features):
         here = f"{where}: features[{i}]"
-        code = _first(_properties(f, here), _REGION_CODE_KEYS)
+        code = first_property(feature_properties(f, here), _REGION_CODE_KEYS)
         code = str(code) if code is not None else None
         if code not in known:
             raise FeatureError("边界要素的行政区划代码不在区划表中", "boundary feature's region "
                                "code is not in the region table", f"{here}: code {code!r}")
-        shapes[code] = _areal(f.get("geometry"), here)[0]
+        shapes[code] = areal_geometry(f.get("geometry"), here)[0]
     return shapes
 
 
@@ -140,7 +145,7 @@ def load_regions(graph: GraphStore, path: Path | None = None,
     `code`, `行政区划代码` or `adcode`; it overrides geometry given in the table. Returns the count.
     """
     regions = load_region_table(path)
-    shapes = {r.code: _areal(r.geometry, f"regions(code={r.code}).geometry")[0]
+    shapes = {r.code: areal_geometry(r.geometry, f"regions(code={r.code}).geometry")[0]
               for r in regions if r.geometry is not None}
     if boundaries is not None:
         shapes.update(_region_boundaries(boundaries, {r.code for r in regions}))

@@ -1,0 +1,160 @@
+"""Parcel indicators (容积率, 建筑密度, 绿地率, 建筑限高) against the plan's own 规划条件 and the
+rule packs.
+
+Which row of a standard's table applies depends on facts a 控规 table rarely states (the
+building climate zone, the average number of storeys). The check is conservative: it narrows the
+rows by what is known — the climate zone when given, the storeys when given, else the storeys a
+height limit leaves possible — and reports a violation only when the value breaks *every* row
+still possible. So a finding is never an artefact of guessing a row; a value that breaks only
+some rows is left to a person (a `review` finding names them)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from agents.compliance.model import (
+    Check,
+    Citation,
+    Finding,
+    Limit,
+    ParcelConditions,
+    ParcelRow,
+    PlanMeta,
+)
+from agents.tools.indicator_check import applicable_rules, limit_text, source_text
+from agents.tools.specs import CheckIndicatorArgs
+from kg.domain.schemas import HEIGHT_CLASS_STOREYS, Rule
+
+# GB 50096-2011 5.5.1: 住宅层高宜为 2.80 m. A height limit H leaves at most H / 2.8 storeys.
+MIN_STOREY_HEIGHT_M = 2.8
+
+INDICATOR_CHECKS: dict[str, Check] = {"far": "far", "building_density": "density",
+                                      "green_space_ratio": "green_ratio",
+                                      "building_height": "height"}
+_VALUE: dict[Check, Callable[[ParcelRow], float | None]] = {
+    "far": lambda p: p.far,
+    "density": lambda p: p.building_density,
+    "green_ratio": lambda p: p.green_ratio,
+    "height": lambda p: p.height_limit,
+}
+CHECK_NAMES: dict[str, str] = {"far": "容积率", "density": "建筑密度", "green_ratio": "绿地率",
+                               "height": "建筑限高"}
+_UNITS: dict[str, str] = {"far": "", "density": "%", "green_ratio": "%", "height": "m"}
+# Why a plan must keep to its 规划条件 (城乡规划法 第四十三条第一款).
+CONDITIONS_BASIS = ("城乡规划法", "第四十三条第一款",
+                    "建设单位应当按照规划条件进行建设；确需变更的，必须向城市、县人民政府城乡规划主管部门提出申请。")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def check_conditions(parcel: ParcelRow, conditions: ParcelConditions,
+                     cite: Callable[[str, str, str], Citation]) -> list[Finding]:
+    """The parcel's values against the limits its 规划条件 set."""
+    findings = []
+    for check, limit in conditions.limits.items():
+        value = _VALUE[check](parcel)  # type: ignore[index]
+        if value is None:
+            continue
+        broken = _breaks(value, limit)
+        if broken is None:
+            continue
+        name, unit = CHECK_NAMES[check], _UNITS[check]
+        findings.append(Finding(
+            f"conditions.{check}", "error", check, parcel.parcel_id,  # type: ignore[arg-type]
+            f"地块 {parcel.parcel_id} {name} {_fmt(value)}{unit} {broken}规划条件（{conditions.source}）",
+            value, _limit_words(limit, unit), cite(*CONDITIONS_BASIS), parcel.evidence,
+            f"按规划条件调整{name}，或依法申请变更规划条件"))
+    return findings
+
+
+def _breaks(value: float, limit: Limit) -> str | None:
+    if limit.max is not None and value > limit.max + 1e-9:
+        return f"超过上限 {_fmt(limit.max)}，违反"
+    if limit.min is not None and value < limit.min - 1e-9:
+        return f"低于下限 {_fmt(limit.min)}，违反"
+    return None
+
+
+def _limit_words(limit: Limit, unit: str) -> str:
+    parts = []
+    if limit.min is not None:
+        parts.append(f"不小于 {_fmt(limit.min)}{unit}")
+    if limit.max is not None:
+        parts.append(f"不大于 {_fmt(limit.max)}{unit}")
+    return "，".join(parts)
+
+
+def possible_rows(rules: list[Rule], indicator: str, parcel: ParcelRow, meta: PlanMeta
+                  ) -> list[Rule]:
+    """The rule-pack rows that may apply to this parcel, narrowed by what the plan states."""
+    if not parcel.land_use or not parcel.land_use.isdigit():
+        return []
+    args = CheckIndicatorArgs.model_construct(
+        indicator=indicator, value=0.0, land_use=parcel.land_use,
+        climate_zone=meta.climate_zone,
+        average_storeys=round(parcel.average_storeys) if parcel.average_storeys else None)
+    rows = applicable_rules(rules, args)
+    if parcel.average_storeys is None and parcel.height_limit:
+        most = math.floor(parcel.height_limit / MIN_STOREY_HEIGHT_M)
+        rows = [r for r in rows if _lowest_storeys(r) <= most]
+    return rows
+
+
+def _lowest_storeys(rule: Rule) -> int:
+    c = rule.conditions
+    if c.average_storeys:
+        return c.average_storeys.min
+    if c.height_class:
+        return min(HEIGHT_CLASS_STOREYS[h][0] for h in c.height_class)
+    return 1
+
+
+def check_rule_packs(parcel: ParcelRow, meta: PlanMeta, rules: list[Rule],
+                     cite: Callable[[str, str, str], Citation]) -> list[Finding]:
+    findings = []
+    for indicator, check in INDICATOR_CHECKS.items():
+        value = _VALUE[check](parcel)
+        if value is None:
+            continue
+        rows = possible_rows(rules, indicator, parcel, meta)
+        if not rows:
+            continue
+        failing = [r for r in rows if not r.check(value)]
+        name, unit = CHECK_NAMES[check], _UNITS[check]
+        if len(failing) == len(rows):
+            # Every possible row is broken: cite the most lenient one (the value breaks even it).
+            rule = _most_lenient(failing, value)
+            findings.append(Finding(
+                rule.id, rule.severity if rule.severity != "info" else "warning", check,
+                parcel.parcel_id,
+                f"地块 {parcel.parcel_id}（{parcel.land_use}）{name} {_fmt(value)}{unit} 不符合"
+                f"{source_text(rule)}：应{limit_text(rule)}"
+                + ("" if len(rows) == 1 else f"（可能适用的 {len(rows)} 档均不满足）"),
+                value, limit_text(rule),
+                cite(rule.source.document, _article(rule), f"{name}{limit_text(rule)}"),
+                parcel.evidence, f"调整{name}至{limit_text(rule)}以内"))
+        elif failing:
+            findings.append(Finding(
+                failing[0].id, "review", check, parcel.parcel_id,
+                f"地块 {parcel.parcel_id} {name} {_fmt(value)}{unit} 只满足{source_text(rows[0])}"
+                f"的部分档位：请核对建筑气候区划与住宅平均层数后判断",
+                value, "；".join(sorted({limit_text(r) for r in rows})),
+                cite(failing[0].source.document, _article(failing[0]),
+                     f"{name}{limit_text(failing[0])}"), parcel.evidence,
+                "在规划文本中写明建筑气候区划和住宅建筑平均层数"))
+    return findings
+
+
+def _article(rule: Rule) -> str:
+    return " ".join(p for p in (rule.source.clause, rule.source.table) if p)
+
+
+def _most_lenient(rules: list[Rule], value: float) -> Rule:
+    """The failing row whose limit is nearest the value: the one the plan is closest to meeting."""
+    def distance(rule: Rule) -> float:
+        bounds = [b for b in (rule.threshold, rule.min, rule.max) if b is not None]
+        return min(abs(value - b) for b in bounds)
+    return min(rules, key=distance)
