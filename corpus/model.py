@@ -82,6 +82,9 @@ class Table:
     unit: str | None = None
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
     pages: list[int] = field(default_factory=list)
+    # The page each body row is on, where the source has pages and the reader knows (PDF):
+    # a table continued over pages cites each row's own page.
+    row_pages: list[int] = field(default_factory=list)
 
     @property
     def n_columns(self) -> int:
@@ -98,13 +101,15 @@ class Table:
 
     def to_dict(self) -> dict:
         return {"caption": self.caption, "header": self.header, "rows": self.rows,
-                "unit": self.unit, "merges": [list(m) for m in self.merges], "pages": self.pages}
+                "unit": self.unit, "merges": [list(m) for m in self.merges], "pages": self.pages,
+                "row_pages": self.row_pages}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Table":
         return cls(caption=data.get("caption"), header=data.get("header", []),
                    rows=data.get("rows", []), unit=data.get("unit"),
-                   merges=[tuple(m) for m in data.get("merges", [])], pages=data.get("pages", []))
+                   merges=[tuple(m) for m in data.get("merges", [])], pages=data.get("pages", []),
+                   row_pages=data.get("row_pages", []))
 
 
 @dataclass(slots=True)

@@ -84,12 +84,16 @@ def test_unknown_climate_zone_and_storeys_flag_only_what_breaks_every_possible_r
         # A 15 m height limit allows at most 5 storeys: low-rise or 多层I类 rows only, and
         # FAR 2.0 breaks them all.
         _row("B-02", 2, land_use="0701", far=2.0, height_limit=15),
-        # FAR 2.0 with no height limit fits a high-rise row: not a violation, a question.
-        _row("B-03", 3, land_use="0701", far=2.0)])
+        # FAR 2.0 with no height limit fits a high-rise row: no finding.
+        _row("B-03", 3, land_use="0701", far=2.0),
+        # FAR 2.5 fits only high-rise rows, density 30% only lower ones: no row fits both.
+        _row("B-04", 4, land_use="0701", far=2.5, building_density=30)])
     result = engine.run(plan)
     assert [f.severity for f in _by(result.findings, "B-01", "far")] == ["error"]
     assert [f.severity for f in _by(result.findings, "B-02", "far")] == ["error"]
-    assert [f.severity for f in _by(result.findings, "B-03", "far")] == ["review"]
+    assert not [f for f in result.findings if f.subject == "B-03"]
+    assert [f.severity for f in _by(result.findings, "B-04", "far")] == ["review"]
+    assert [f.severity for f in _by(result.findings, "B-04", "density")] == ["review"]
     assert any("建筑气候区划" in note for note in result.notes)
 
 

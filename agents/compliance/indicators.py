@@ -4,9 +4,10 @@ rule packs.
 Which row of a standard's table applies depends on facts a 控规 table rarely states (the
 building climate zone, the average number of storeys). The check is conservative: it narrows the
 rows by what is known — the climate zone when given, the storeys when given, else the storeys a
-height limit leaves possible — and reports a violation only when the value breaks *every* row
-still possible. So a finding is never an artefact of guessing a row; a value that breaks only
-some rows is left to a person (a `review` finding names them)."""
+height limit leaves possible. If some row still possible fits every value the parcel states,
+there is no finding. Otherwise a value that breaks *every* possible row is a violation, and one
+that fits only rows the other values rule out is left to a person (`review`). So a finding is
+never an artefact of guessing a row."""
 
 from __future__ import annotations
 
@@ -112,17 +113,38 @@ def _lowest_storeys(rule: Rule) -> int:
     return 1
 
 
+def _row_group(rule: Rule) -> tuple:
+    """Rules that are one row of a table (the same climate zones, storey class, layout …) share
+    this key: together they describe one reading of what the parcel is."""
+    c = rule.conditions
+    return (c.climate_zone, c.height_class, c.average_storeys, c.layout, c.development_type,
+            c.life_circle, c.region)
+
+
 def check_rule_packs(parcel: ParcelRow, meta: PlanMeta, rules: list[Rule],
                      cite: Callable[[str, str, str], Citation]) -> list[Finding]:
+    """No finding when some possible row fits every value the parcel states; otherwise an error
+    for each value that breaks every possible row, and a review for a value that fits only rows
+    the other values rule out."""
+    stated = {indicator: value for indicator, check in INDICATOR_CHECKS.items()
+              if (value := _VALUE[check](parcel)) is not None}
+    possible = {indicator: possible_rows(rules, indicator, parcel, meta) for indicator in stated}
+    possible = {indicator: rows for indicator, rows in possible.items() if rows}
+    if not possible:
+        return []
+    groups: dict[tuple, dict[str, Rule]] = {}
+    for indicator, rows in possible.items():
+        for rule in rows:
+            groups.setdefault(_row_group(rule), {})[indicator] = rule
+    if any(all(rule.check(stated[ind]) for ind, rule in group.items())
+           for group in groups.values()):
+        return []
     findings = []
-    for indicator, check in INDICATOR_CHECKS.items():
-        value = _VALUE[check](parcel)
-        if value is None:
-            continue
-        rows = possible_rows(rules, indicator, parcel, meta)
-        if not rows:
-            continue
+    for indicator, rows in possible.items():
+        value, check = stated[indicator], INDICATOR_CHECKS[indicator]
         failing = [r for r in rows if not r.check(value)]
+        if not failing:
+            continue
         name, unit = CHECK_NAMES[check], _UNITS[check]
         if len(failing) == len(rows):
             # Every possible row is broken: cite the most lenient one (the value breaks even it).
@@ -136,15 +158,15 @@ def check_rule_packs(parcel: ParcelRow, meta: PlanMeta, rules: list[Rule],
                 value, limit_text(rule),
                 cite(rule.source.document, _article(rule), f"{name}{limit_text(rule)}"),
                 parcel.evidence, f"调整{name}至{limit_text(rule)}以内"))
-        elif failing:
+        else:
             findings.append(Finding(
                 failing[0].id, "review", check, parcel.parcel_id,
-                f"地块 {parcel.parcel_id} {name} {_fmt(value)}{unit} 只满足{source_text(rows[0])}"
-                f"的部分档位：请核对建筑气候区划与住宅平均层数后判断",
+                f"地块 {parcel.parcel_id} 的各项指标不能同时满足{source_text(rows[0])}的任何一档："
+                f"{name} {_fmt(value)}{unit} 只符合部分档位，请核对建筑气候区划与住宅平均层数",
                 value, "；".join(sorted({limit_text(r) for r in rows})),
                 cite(failing[0].source.document, _article(failing[0]),
                      f"{name}{limit_text(failing[0])}"), parcel.evidence,
-                "在规划文本中写明建筑气候区划和住宅建筑平均层数"))
+                "在规划文本中写明建筑气候区划和住宅建筑平均层数，并使各项指标落在同一档内"))
     return findings
 
 

@@ -118,7 +118,8 @@ def _table(page: pymupdf.Page, candidate: Any, lines: list[Line], taken: set[int
     header_rows = min(header_rows, len(cells) - 1)
     caption, unit, used = _caption_and_unit(lines, bbox, inside | taken)
     table = Table(caption=caption, header=cells[:header_rows], rows=cells[header_rows:],
-                  unit=unit, merges=merges, pages=[page.number + 1])
+                  unit=unit, merges=merges, pages=[page.number + 1],
+                  row_pages=[page.number + 1] * (len(cells) - header_rows))
     return PageTable(table, bbox), inside | used
 
 
@@ -202,6 +203,7 @@ def merge_tables(first: Table, nxt: Table, page: int) -> None:
         skip = len(first.header)
     offset = len(first.header) + len(first.rows) - skip
     first.rows.extend(rows[skip:])
+    first.row_pages.extend([page] * len(rows[skip:]))
     first.merges.extend((r + offset, c, rs, cs) for r, c, rs, cs in nxt.merges if r >= skip)
     if nxt.unit and not first.unit:
         first.unit = nxt.unit
