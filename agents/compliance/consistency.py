@@ -48,14 +48,23 @@ def check_floor_area(parcel: ParcelRow, tol: Tolerances) -> list[Finding]:
 
 
 def _top_level(rows: list[BalanceRow]) -> list[BalanceRow]:
-    """The rows that partition the total: the shortest codes when codes are given (一级类 rows,
-    not their 二级类 breakdowns), else every row but the total."""
-    rows = [r for r in rows if not r.is_total]
-    coded = [r for r in rows if r.code]
-    if coded:
-        shortest = min(len(r.code) for r in coded)  # type: ignore[arg-type]
-        return [r for r in coded if len(r.code) == shortest]  # type: ignore[arg-type]
-    return rows
+    """The rows that partition the total. With codes: the shortest codes (一级类 rows, not their
+    二级类 breakdowns), plus the uncoded rows (其他用地) when that brings the areas closer to the
+    stated total — uncoded rows may also be group subtotals, which must not count twice."""
+    body = [r for r in rows if not r.is_total]
+    coded = [r for r in body if r.code]
+    if not coded:
+        return body
+    shortest = min(len(r.code) for r in coded)  # type: ignore[arg-type]
+    top = [r for r in coded if len(r.code) == shortest]  # type: ignore[arg-type]
+    uncoded = [r for r in body if not r.code]
+    total = next((r.area_m2 for r in rows if r.is_total and r.area_m2), None)
+    if not uncoded or total is None:
+        return top
+
+    def gap(candidate: list[BalanceRow]) -> float:
+        return abs(sum(r.area_m2 or 0.0 for r in candidate) - total)
+    return top + uncoded if gap(top + uncoded) < gap(top) else top
 
 
 def check_balance(rows: list[BalanceRow], parcels: list[ParcelRow], tol: Tolerances
@@ -94,8 +103,10 @@ def check_balance(rows: list[BalanceRow], parcels: list[ParcelRow], tol: Toleran
                     f"用地平衡表“{row.name}”面积占合计的 {implied:.2f}%，与所列比例 "
                     f"{row.share_pct:g}% 不一致", round(implied, 2), f"{row.share_pct:g}%", None,
                     row.evidence, "核对该类用地的面积与比例"))
-        parcel_areas = [p.area_m2 for p in parcels if p.area_m2]
-        if parcel_areas and len(parcel_areas) == len(parcels):
+        # Each parcel once: a duplicated row is its own finding, not a second area.
+        unique = {p.parcel_id: p for p in parcels}.values()
+        parcel_areas = [p.area_m2 for p in unique if p.area_m2]
+        if parcel_areas and len(parcel_areas) == len(unique):
             summed = sum(parcel_areas)
             if abs(summed - total_area) > tol.area_relative * total_area:
                 findings.append(Finding(
