@@ -59,10 +59,10 @@ def check_conditions(parcel: ParcelRow, conditions: ParcelConditions,
         value = _VALUE[check](parcel)  # type: ignore[index]
         if value is None:
             continue
-        broken = _breaks(value, limit)
+        name, unit = CHECK_NAMES[check], _UNITS[check]
+        broken = _breaks(value, limit, unit)
         if broken is None:
             continue
-        name, unit = CHECK_NAMES[check], _UNITS[check]
         findings.append(Finding(
             f"conditions.{check}", "error", check, parcel.parcel_id,  # type: ignore[arg-type]
             f"地块 {parcel.parcel_id} {name} {_fmt(value)}{unit} {broken}规划条件（{conditions.source}）",
@@ -71,11 +71,11 @@ def check_conditions(parcel: ParcelRow, conditions: ParcelConditions,
     return findings
 
 
-def _breaks(value: float, limit: Limit) -> str | None:
+def _breaks(value: float, limit: Limit, unit: str) -> str | None:
     if limit.max is not None and value > limit.max + 1e-9:
-        return f"超过上限 {_fmt(limit.max)}，违反"
+        return f"超过上限 {_fmt(limit.max)}{unit}，违反"
     if limit.min is not None and value < limit.min - 1e-9:
-        return f"低于下限 {_fmt(limit.min)}，违反"
+        return f"低于下限 {_fmt(limit.min)}{unit}，违反"
     return None
 
 

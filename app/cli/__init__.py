@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from app.cli import ask_commands, search_commands  # noqa: F401  (register ask, index, search)
+from app.cli import (  # noqa: F401  (register ask, index, search, review)
+    ask_commands,
+    review_commands,
+    search_commands,
+)
 from app.cli.common import err
 from app.cli.corpus_commands import app
 from app.cli.eval_commands import eval_app

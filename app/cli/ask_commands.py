@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,7 +21,7 @@ from app.indexes import open_searcher
 
 @app.command()
 def ask(question: Annotated[str, typer.Argument(help="问题 / the question")],
-        as_of: Annotated[Optional[str], typer.Option(
+        as_of: Annotated[str | None, typer.Option(
             "--as-of", help="YYYY-MM-DD：依据该日有效的条文作答（默认今天）")] = None,
         k: Annotated[int, typer.Option("-k", min=1, max=12, help="提供给模型的条文数")] = 4,
         as_json: JsonFlag = False) -> None:

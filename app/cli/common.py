@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -108,7 +108,7 @@ def progress_bar(label: str, enabled: bool) -> Iterator[ProgressFn]:
         yield update
 
 
-def parse_date(text: Optional[str], as_json: bool) -> date | None:
+def parse_date(text: str | None, as_json: bool) -> date | None:
     if text is None:
         return None
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -65,16 +65,15 @@ def setup(as_json: JsonFlag = False,
     search indexes (idempotent)."""
     config = settings()
     graph_report: dict = {}
-    with user_errors(as_json):
-        with clause_store(config) as store:
-            with progress_bar("导入内置法律库", not as_json) as progress:
-                report = ingest_embedded_laws(store, progress)
-            if graph:
-                with progress_bar("构建知识图谱", not as_json) as progress:
-                    graph_report = sync_graph(config, store, progress)
-            with progress_bar("构建检索索引", not as_json) as progress:
-                index_report = sync_index(config, store, progress, dense)
-            counts = store.counts()
+    with user_errors(as_json), clause_store(config) as store:
+        with progress_bar("导入内置法律库", not as_json) as progress:
+            report = ingest_embedded_laws(store, progress)
+        if graph:
+            with progress_bar("构建知识图谱", not as_json) as progress:
+                graph_report = sync_graph(config, store, progress)
+        with progress_bar("构建检索索引", not as_json) as progress:
+            index_report = sync_index(config, store, progress, dense)
+        counts = store.counts()
     if as_json:
         emit({"data_dir": str(config.data_dir), "store": counts, "graph": graph_report,
               "index": index_report.to_dict(), **report.to_dict()})
@@ -93,24 +92,23 @@ def setup(as_json: JsonFlag = False,
 
 @app.command()
 def ingest(paths: Annotated[list[Path], typer.Argument(help="文件或文件夹 / files or folders")],
-           level: Annotated[Optional[Level], typer.Option(help="效力层级 / document level")] = None,
-           genre: Annotated[Optional[str], typer.Option(
+           level: Annotated[Level | None, typer.Option(help="效力层级 / document level")] = None,
+           genre: Annotated[str | None, typer.Option(
                help="statute | standard | case | table | generic（默认自动识别）")] = None,
            graph: Annotated[bool, typer.Option(help="同步知识图谱 / update the graph")] = True,
            as_json: JsonFlag = False) -> None:
     """导入文件（重复导入相同文件不做改动，修改后的文件替换旧版本）/ ingest files or folders."""
     config = settings()
-    with user_errors(as_json):
-        with clause_store(config) as store:
-            with progress_bar("导入", not as_json) as progress:
-                report = ingest_paths(store, paths, level=level, genre=genre,
-                                      limits=config.limits, progress=progress)
-            if any(not o.failed for o in report.outcomes):
-                if graph:
-                    with progress_bar("更新知识图谱", not as_json) as progress:
-                        sync_graph(config, store, progress)
-                with progress_bar("更新检索索引", not as_json) as progress:
-                    sync_index(config, store, progress)
+    with user_errors(as_json), clause_store(config) as store:
+        with progress_bar("导入", not as_json) as progress:
+            report = ingest_paths(store, paths, level=level, genre=genre,
+                                  limits=config.limits, progress=progress)
+        if any(not o.failed for o in report.outcomes):
+            if graph:
+                with progress_bar("更新知识图谱", not as_json) as progress:
+                    sync_graph(config, store, progress)
+            with progress_bar("更新检索索引", not as_json) as progress:
+                sync_index(config, store, progress)
     print_report(report, as_json)
     if report.failures:
         raise typer.Exit(1)
@@ -122,12 +120,11 @@ def remove(document: Annotated[str, typer.Argument(help="文档 id（名称@版�
            as_json: JsonFlag = False) -> None:
     """删除一个文档 / remove one document (by id or source path)."""
     config = settings()
-    with user_errors(as_json):
-        with clause_store(config) as store:
-            outcomes = remove_document(store, document)
-            if graph:
-                sync_graph(config, store, lambda *a: None)
-            sync_index(config, store)
+    with user_errors(as_json), clause_store(config) as store:
+        outcomes = remove_document(store, document)
+        if graph:
+            sync_graph(config, store, lambda *a: None)
+        sync_index(config, store)
     if as_json:
         emit([o.to_dict() for o in outcomes])
     else:
@@ -136,7 +133,7 @@ def remove(document: Annotated[str, typer.Argument(help="文档 id（名称@版�
 
 
 @app.command()
-def docs(name: Annotated[Optional[str], typer.Argument(help="只列出名称含此字样的文档")] = None,
+def docs(name: Annotated[str | None, typer.Argument(help="只列出名称含此字样的文档")] = None,
          as_json: JsonFlag = False) -> None:
     """列出已导入的文档及其版本 / list ingested documents and their versions."""
     with clause_store(settings()) as store:
@@ -157,13 +154,12 @@ def docs(name: Annotated[Optional[str], typer.Argument(help="只列出名称含�
 @app.command()
 def article(law: Annotated[str, typer.Argument(help="法规名称，如 土地管理法")],
             number: Annotated[str, typer.Argument(help="条号，如 35、第三十五条、10之1、4.0.1")],
-            as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD")] = None,
+            as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD")] = None,
             as_json: JsonFlag = False) -> None:
     """按名称和条号查询条文原文 / one clause, verbatim, in force on a date."""
     day = parse_date(as_of, as_json)
-    with user_errors(as_json):
-        with clause_store(settings()) as store:
-            result = lookup_article(store, law, number, day)
+    with user_errors(as_json), clause_store(settings()) as store:
+        result = lookup_article(store, law, number, day)
     if as_json:
         emit(result)
         return
@@ -181,18 +177,17 @@ def article(law: Annotated[str, typer.Argument(help="法规名称，如 土地�
 
 @app.command()
 def verify(text: Annotated[str, typer.Argument(help="含引用的文本，如 依据《土地管理法》第三十五条…")],
-           as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD（默认今天）")]
+           as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD（默认今天）")]
            = None,
-           law: Annotated[Optional[str], typer.Option(help="“本法”所指的法规 / the law 本法 means")]
+           law: Annotated[str | None, typer.Option(help="“本法”所指的法规 / the law 本法 means")]
            = None,
            as_json: JsonFlag = False) -> None:
     """核验文本中的法条引用：是否存在、原文、是否有效 / verify the citations in a text."""
     from retrieval.verify import verify_citations
 
     day = parse_date(as_of, as_json)
-    with user_errors(as_json):
-        with clause_store(settings()) as store:
-            checks = verify_citations(store, text, on=day, default_law=law)
+    with user_errors(as_json), clause_store(settings()) as store:
+        checks = verify_citations(store, text, on=day, default_law=law)
     if as_json:
         emit([c.to_dict() for c in checks])
     else:

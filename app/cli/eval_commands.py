@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -122,7 +122,7 @@ def _with_graph(data_dir: Path, build: bool, run, corpus: Path | None, progress,
 
 @eval_app.command("answers")
 def eval_answers(
-    qa: Annotated[Optional[Path], typer.Option(
+    qa: Annotated[Path | None, typer.Option(
         "--qa", help="问答金标准 JSONL（默认共享评测集，存在时使用）/ gold QA file")] = None,
     results: Annotated[Path, typer.Option("--out", help="逐题回答与评分 JSONL")]
     = Path("eval/results/answers.jsonl"),
@@ -196,3 +196,49 @@ def eval_answers(
         return
     out.print(comparison_markdown(metrics))
     err.print(f"→ {results}, {summary}", highlight=False)
+
+
+@eval_app.command("review")
+def eval_review(cases: Annotated[Path, typer.Option("--cases", help="审查案例目录 / folder of cases")],
+                results: Annotated[Path, typer.Option(
+                    "--out", help="逐案例结果 JSONL / per-case results")] = Path(
+                    "eval/results/review.jsonl"),
+                as_json: JsonFlag = False) -> None:
+    """规划审查评测：审查意见与指标提取的精确率、召回率 / review precision and recall."""
+    from datetime import date
+
+    from agents.compliance.engine import ComplianceEngine
+    from app.cli.common import clause_store, progress_bar, settings
+    from eval.review_bench import run_review_bench
+
+    if not cases.is_dir():
+        fail(f"找不到案例目录 / cases folder not found: {cases}", as_json)
+    config = settings()
+    with clause_store(config) as store:
+        engine = ComplianceEngine.from_domain(store, date.today(), tuple(config.rule_dirs))
+        with progress_bar("评测审查", not as_json) as progress:
+            metrics = run_review_bench(cases, engine, results, progress)
+    results.with_suffix(".metrics.json").write_text(
+        json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+    if as_json:
+        emit(metrics)
+        return
+    out.print(metrics_table("guihua eval review", {k: v for k, v in metrics.items()
+                                                    if k != "failed"}))
+    for failure in metrics["failed"]:
+        out.print(f"失败 / failed: {failure['id']}: {failure['error']}", style="red",
+                  highlight=False)
+
+
+@eval_app.command("sample-plans")
+def eval_sample_plans(folder: Annotated[Path, typer.Argument(help="输出目录 / output folder")],
+                      count: Annotated[int, typer.Option(min=1, max=500)] = 12,
+                      seed: int = 7, as_json: JsonFlag = False) -> None:
+    """生成公开的审查样例（PDF/DOCX 规划、地块、分区、规划条件与金标准）/ generate review cases."""
+    from eval.sample_plans.cases import generate_cases
+
+    folders = generate_cases(folder, count, seed)
+    if as_json:
+        emit({"cases": [str(f) for f in folders]})
+        return
+    out.print(f"{len(folders)} cases → {folder}", highlight=False)

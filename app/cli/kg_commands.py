@@ -44,9 +44,8 @@ def kg_stats(as_json: JsonFlag = False) -> None:
     """图谱统计 / node and relationship counts."""
     from kg.queries import stats
 
-    with user_errors(as_json):
-        with graph_store(settings(), read_only=True) as graph:
-            result = stats(graph)
+    with user_errors(as_json), graph_store(settings(), read_only=True) as graph:
+        result = stats(graph)
     if as_json:
         emit(result)
         return
@@ -82,13 +81,12 @@ def kg_show(entity: Annotated[str, typer.Argument(
     """显示一个实体及其关系 / one entity and its relationships."""
     from kg.queries import find_node, neighbours
 
-    with user_errors(as_json):
-        with graph_store(settings(), read_only=True) as graph:
-            found = find_node(graph, entity)
-            if found is None:
-                fail(f"图谱中没有「{entity}」/ not in the graph: {entity}", as_json)
-                return
-            links = neighbours(graph, found["label"], found["key"], entity)
+    with user_errors(as_json), graph_store(settings(), read_only=True) as graph:
+        found = find_node(graph, entity)
+        if found is None:
+            fail(f"图谱中没有「{entity}」/ not in the graph: {entity}", as_json)
+            return
+        links = neighbours(graph, found["label"], found["key"], entity)
     result = {**found, "relationships": links}
     if as_json:
         emit(result)
@@ -109,14 +107,13 @@ def kg_path(a: Annotated[str, typer.Argument(help="起点 / from")],
     """两个实体之间的最短路径 / shortest path between two entities."""
     from kg.queries import find_node, path
 
-    with user_errors(as_json):
-        with graph_store(settings(), read_only=True) as graph:
-            start, end = find_node(graph, a), find_node(graph, b)
-            missing = [k for k, v in ((a, start), (b, end)) if v is None]
-            if missing:
-                fail(f"图谱中没有 / not in the graph: {'、'.join(missing)}", as_json)
-                return
-            rows = path(graph, start, end, max_hops)
+    with user_errors(as_json), graph_store(settings(), read_only=True) as graph:
+        start, end = find_node(graph, a), find_node(graph, b)
+        missing = [k for k, v in ((a, start), (b, end)) if v is None]
+        if missing:
+            fail(f"图谱中没有 / not in the graph: {'、'.join(missing)}", as_json)
+            return
+        rows = path(graph, start, end, max_hops)
     if as_json:
         emit(rows)
         return

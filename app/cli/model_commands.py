@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -66,9 +66,9 @@ def make_data(
     tools: Annotated[int, typer.Option(help="工具调用轨迹")] = 60,
     seed: int = 7,
     eval_share: Annotated[float, typer.Option(help="留作评测的条文比例")] = 0.15,
-    exclude_qa: Annotated[Optional[list[Path]], typer.Option(
+    exclude_qa: Annotated[list[Path] | None, typer.Option(
         "--exclude-qa", help="金标问答文件：其中的条文不进入训练集")] = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """从语料、检索与规则包生成微调数据 / generate fine-tuning data from corpus, index, rules."""
@@ -102,11 +102,11 @@ def make_data(
 
 @train_app.command("run")
 def run(
-    config_file: Annotated[Optional[Path], typer.Option("--config", help="YAML 训练配置")] = None,
-    base: Annotated[Optional[str], typer.Option(help="基础模型（覆盖配置）")] = None,
-    name: Annotated[Optional[str], typer.Option(help="适配器名称（覆盖配置）")] = None,
-    max_examples: Annotated[Optional[int], typer.Option(help="只用前 N 条训练样本")] = None,
-    max_steps: Annotated[Optional[int], typer.Option(help="最多步数")] = None,
+    config_file: Annotated[Path | None, typer.Option("--config", help="YAML 训练配置")] = None,
+    base: Annotated[str | None, typer.Option(help="基础模型（覆盖配置）")] = None,
+    name: Annotated[str | None, typer.Option(help="适配器名称（覆盖配置）")] = None,
+    max_examples: Annotated[int | None, typer.Option(help="只用前 N 条训练样本")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="最多步数")] = None,
     resume: Annotated[bool, typer.Option("--resume/--restart", help="从上次检查点继续")] = True,
     as_json: JsonFlag = False,
 ) -> None:
@@ -166,7 +166,7 @@ def merge(name: Annotated[str, typer.Argument(help="适配器名称")],
 
 @models_app.command("vllm-command")
 def vllm_command(
-    adapter: Annotated[Optional[str], typer.Option(help="适配器名称或目录（默认 GUIHUA_LLM_ADAPTER）")]
+    adapter: Annotated[str | None, typer.Option(help="适配器名称或目录（默认 GUIHUA_LLM_ADAPTER）")]
     = None,
     port: int = 8000,
     host: str = "0.0.0.0",

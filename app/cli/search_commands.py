@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,7 +19,7 @@ from app.cli.common import (
 from app.cli.corpus_commands import app, print_index_report
 from app.indexes import open_searcher, sync_index
 
-DenseFlag = Annotated[Optional[bool], typer.Option(
+DenseFlag = Annotated[bool | None, typer.Option(
     "--dense/--no-dense", help="向量索引（默认保持现状；首次构建约每条 0.1 秒）/ dense vectors "
                                "(default: keep the index's current kind)")]
 
@@ -28,10 +28,9 @@ DenseFlag = Annotated[Optional[bool], typer.Option(
 def index(dense: DenseFlag = None, as_json: JsonFlag = False) -> None:
     """更新检索索引（BM25 与向量），只处理有变化的文档 / bring the search indexes up to date."""
     config = settings()
-    with user_errors(as_json):
-        with clause_store(config) as store:
-            with progress_bar("更新检索索引", not as_json) as progress:
-                report = sync_index(config, store, progress, dense)
+    with user_errors(as_json), clause_store(config) as store:
+        with progress_bar("更新检索索引", not as_json) as progress:
+            report = sync_index(config, store, progress, dense)
     if as_json:
         emit(report.to_dict())
     else:
@@ -41,12 +40,12 @@ def index(dense: DenseFlag = None, as_json: JsonFlag = False) -> None:
 @app.command()
 def search(query: Annotated[str, typer.Argument(help="问题或关键词 / a question or keywords")],
            k: Annotated[int, typer.Option("-k", min=1, max=100, help="返回条数")] = 10,
-           as_of: Annotated[Optional[str], typer.Option(
+           as_of: Annotated[str | None, typer.Option(
                "--as-of", help="YYYY-MM-DD：只返回该日有效的条文（默认今天）")] = None,
            mode: Annotated[str, typer.Option(help="hybrid | bm25 | dense")] = "hybrid",
-           level: Annotated[Optional[list[str]], typer.Option(
+           level: Annotated[list[str] | None, typer.Option(
                help="效力层级，可重复：法律、行政法规、地方性法规 …")] = None,
-           region: Annotated[Optional[str], typer.Option(help="地区，如 浙江省（全国性文件总是包括）")]
+           region: Annotated[str | None, typer.Option(help="地区，如 浙江省（全国性文件总是包括）")]
            = None,
            all_versions: Annotated[bool, typer.Option(
                "--all-versions", help="包括已废止、历史和尚未生效的版本")] = False,
