@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from pyproj import Geod
+from shapely.geometry import mapping as shapely_mapping
 from shapely.geometry import shape
 
 from agents.compliance.engine import ComplianceEngine
@@ -272,3 +273,75 @@ def test_bad_geometry_gives_findings_not_crashes(engine: ComplianceEngine, tmp_p
     shapes, problems = read_parcels(projected)
     assert not shapes and [p.rule_id for p in problems] == ["geometry.crs"]
     assert "EPSG:4490" in problems[0].message
+
+
+# --- other file formats and coordinate systems ------------------------------------------------
+
+def _projected(geom: dict, epsg: int) -> object:
+    import shapely
+    from pyproj import Transformer
+
+    to = Transformer.from_crs(4490, epsg, always_xy=True)
+    return shapely.transform(shape(geom), to.transform, interleaved=False)
+
+
+def _write_ogr(path: Path, geoms: list, ids: list[str], epsg: int, driver: str,
+               encoding: str | None = None) -> None:
+    import numpy as np
+    import shapely
+    from pyogrio.raw import write
+
+    write(str(path), geometry=np.array([shapely.to_wkb(g) for g in geoms], dtype=object),
+          field_data=[np.array(ids, dtype=object)], fields=["地块编号"], crs=f"EPSG:{epsg}",
+          geometry_type="Polygon", driver=driver, encoding=encoding)
+
+
+def test_shapefile_zip_and_geopackage_in_projected_zones(tmp_path: Path) -> None:
+    import zipfile
+
+    # Near 117°E: CGCS2000 3-degree Gauss–Krüger zone 39 (EPSG:4527) has its meridian there.
+    square = {"type": "Polygon", "coordinates": [[[117.0, 31.0], [117.002, 31.0],
+                                                  [117.002, 31.002], [117.0, 31.002],
+                                                  [117.0, 31.0]]]}
+    expected = _geodesic_m2(square)
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    _write_ogr(shp / "parcels.shp", [_projected(square, 4527)], ["K-01"], 4527,
+               "ESRI Shapefile", "GBK")
+    archive = tmp_path / "parcels.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in shp.iterdir():
+            if part.suffix != ".cpg":  # as ArcGIS often ships them: GBK, no .cpg
+                zf.write(part, part.name)
+    gpkg = tmp_path / "parcels.gpkg"
+    _write_ogr(gpkg, [_projected(square, 4527)], ["K-01"], 4527, "GPKG")
+    for source in (archive, gpkg):
+        shapes, findings = read_parcels(source)
+        assert [s.parcel_id for s in shapes] == ["K-01"], findings
+        assert shapes[0].area_m2 == pytest.approx(expected, rel=1e-3)
+        assert [f.severity for f in findings] == ["info"]  # "reprojected from …"
+        assert "4527" in findings[0].message or "Gauss" in findings[0].message
+
+    # A GeoJSON with a projected crs member is reprojected the same way.
+    projected = _projected(square, 4527)
+    doc = _collection(({"地块编号": "K-02"}, shapely_mapping(projected)))
+    doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4527"}}
+    shapes, _ = read_parcels(_write(tmp_path / "k2.geojson", doc))
+    assert shapes[0].area_m2 == pytest.approx(expected, rel=1e-3)
+
+
+def test_wrong_or_unsupported_coordinate_systems_are_findings(tmp_path: Path) -> None:
+    square = {"type": "Polygon", "coordinates": [[[117.0, 31.0], [117.002, 31.0],
+                                                  [117.002, 31.002], [117.0, 31.002],
+                                                  [117.0, 31.0]]]}
+    # Xi'an 1980 3-degree zone 39: another datum, refused rather than guessed.
+    xian = _collection(({"地块编号": "X-01"}, square))
+    xian["crs"] = {"type": "name", "properties": {"name": "EPSG:2379"}}
+    shapes, findings = read_parcels(_write(tmp_path / "xian.geojson", xian))
+    assert not shapes and findings[0].rule_id == "geometry.crs"
+    assert "CGCS2000" in findings[0].message
+    # Declared as zone 39 metres, but the numbers are degrees: outside China once converted.
+    wrong = _collection(({"地块编号": "X-02"}, square))
+    wrong["crs"] = {"type": "name", "properties": {"name": "EPSG:4527"}}
+    shapes, findings = read_parcels(_write(tmp_path / "wrong.geojson", wrong))
+    assert not shapes and "不符" in findings[0].message

@@ -68,7 +68,7 @@ def test_a_table_continued_over_pages_cites_each_rows_page(tmp_path: Path,
 
 
 def test_reports_in_every_format(cases: Path, engine: ComplianceEngine, tmp_path: Path) -> None:
-    folder = sorted(cases.iterdir())[0]
+    folder = min(cases.iterdir())
     report = review_plan(request_for(folder), engine)
     for suffix in (".html", ".md", ".json", ".pdf"):
         write_report(report, tmp_path / f"report{suffix}")
@@ -127,7 +127,7 @@ def test_files_that_cannot_be_reviewed_are_refused_clearly(tmp_path: Path, cases
     text.write_text("这不是 PDF", encoding="utf-8")
     with pytest.raises(ReviewInputError, match="PDF 或 DOCX"):
         review_plan(ReviewRequest(text), engine)
-    plan = request_for(sorted(cases.iterdir())[0]).plan
+    plan = request_for(min(cases.iterdir())).plan
     # The size limit is checked before the file is read (a 500 MB upload never gets parsed).
     with pytest.raises(ReviewInputError, match="过大"):
         review_plan(ReviewRequest(plan), engine, IngestLimits(max_file_bytes=1000))

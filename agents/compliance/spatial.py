@@ -1,6 +1,7 @@
 """Parcel and zone geometry for a review, and their overlay.
 
-Reading never stops at the first bad feature: a feature without a 地块编号, with a broken or
+Files may be GeoJSON, a Shapefile (or a zip of one) or a GeoPackage, in CGCS2000 lon/lat or one
+of its projected zones (`agents.compliance.vector_files`). Reading never stops at the first bad feature: a feature without a 地块编号, with a broken or
 non-areal geometry, is reported as a finding and left out, and a repaired self-intersection is
 reported too. A file in the wrong coordinate system is a finding for the whole file (its
 parcels are then not overlaid) — never a silent pass. Overlaps are computed in lon/lat and
@@ -16,18 +17,19 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from agents.compliance.model import SQM_PER_MU, Evidence, Finding
+from agents.compliance.vector_files import load_feature_collection
 from kg.spatial.errors import CrsError, SpatialError
 from kg.spatial.features import CONTROL_LINES
 from kg.spatial.geojson import (
-    GeoJSONSource,
     feature_properties,
     first_property,
     read_features,
 )
 from kg.spatial.geometry import area_m2, areal_geometry
 
-PARCEL_ID_KEYS = ("地块编号", "编号", "parcel_id", "id")
-LAND_USE_KEYS = ("用地代码", "用地性质", "land_use")
+# Attribute names seen in bureaus' data, pinyin abbreviations included (DKBH = 地块编号).
+PARCEL_ID_KEYS = ("地块编号", "地块编码", "编号", "DKBH", "dkbh", "parcel_id", "id")
+LAND_USE_KEYS = ("用地代码", "用地性质", "YDDM", "yddm", "YDXZ", "land_use")
 
 
 @dataclass(frozen=True)
@@ -75,15 +77,28 @@ def _input_finding(rule_id: str, subject: str, message: str, evidence: Evidence,
                    evidence=evidence, suggestion="修正几何文件后重新提交审查")
 
 
-def read_parcels(source: GeoJSONSource) -> tuple[list[ParcelShape], list[Finding]]:
-    name = Path(source).name if not isinstance(source, dict) else "<parcels>"
-    try:
+def _collection(source: Path | dict, label: str
+                ) -> tuple[list[dict], str, list[Finding]]:
+    """Features in CGCS2000 lon/lat from any supported file (or a FeatureCollection already in
+    memory), with the reprojection notes as info findings."""
+    if isinstance(source, dict):
         features, where = read_features(source)
+        return features, where, []
+    doc, notes = load_feature_collection(source)
+    features, _ = read_features(doc)
+    return features, source.name, [
+        _input_finding(f"{label}.reprojected", source.name, note, Evidence(source.name), "info")
+        for note in notes]
+
+
+def read_parcels(source: Path | dict) -> tuple[list[ParcelShape], list[Finding]]:
+    name = source.name if isinstance(source, Path) else "<parcels>"
+    try:
+        features, where, findings = _collection(source, "geometry")
     except SpatialError as err:
-        return [], [_input_finding("geometry.file", name, f"地块文件无法使用：{err}",
-                                   Evidence(name))]
+        rule = "geometry.crs" if isinstance(err, CrsError) else "geometry.file"
+        return [], [_input_finding(rule, name, f"地块文件无法使用：{err}", Evidence(name))]
     shapes: list[ParcelShape] = []
-    findings: list[Finding] = []
     for i, feature in enumerate(features):
         evidence = Evidence(name, table="要素", row=i + 1)
         try:
@@ -124,11 +139,13 @@ def read_zone_layers(sources: list[Path]) -> tuple[list[ZoneLayer], list[Finding
     findings: list[Finding] = []
     for source in sources:
         try:
-            features, where = read_features(source)
+            features, where, notes = _collection(source, "zones")
         except SpatialError as err:
-            findings.append(_input_finding("zones.file", source.name, f"分区文件无法使用：{err}",
+            rule = "zones.crs" if isinstance(err, CrsError) else "zones.file"
+            findings.append(_input_finding(rule, source.name, f"分区文件无法使用，未参与叠加分析：{err}",
                                            Evidence(source.name)))
             continue
+        findings += notes
         for i, feature in enumerate(features):
             evidence = Evidence(source.name, table="要素", row=i + 1)
             props = feature.get("properties") or {}

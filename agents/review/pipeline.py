@@ -21,6 +21,7 @@ from agents.compliance.model import (
     sort_findings,
 )
 from agents.compliance.spatial import read_parcels, read_zone_layers
+from agents.compliance.vector_files import SUFFIXES
 from agents.review.columns import area_factor, normalise, parse_number
 from agents.review.conditions import ReviewInputError, read_conditions
 from agents.review.metadata import plan_metadata
@@ -51,7 +52,7 @@ _TOTAL_CLAIM = re.compile(r"(?:规划)?总用地(?:面积)?(?:为|约|共|：|:)
 class ReviewRequest:
     plan: Path
     parcels: Path | None = None
-    zones: tuple[Path, ...] = ()  # files, or folders of *.geojson
+    zones: tuple[Path, ...] = ()  # files, or folders of them
     conditions: Path | None = None
 
 
@@ -102,7 +103,7 @@ def _zone_files(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix.lower() in (".geojson", ".json"))
+            files += sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES)
         elif path.is_file():
             files.append(path)
         else:
