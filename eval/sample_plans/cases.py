@@ -70,6 +70,8 @@ def write_case(folder: Path, spec: PlanSpec, rng: random.Random) -> None:
         [({"zone": "永久基本农田"}, _box(origin, -1.0, -0.05, 1.0, rows))]))
     _write_json(folder / "zones" / "boundary.geojson", _collection(
         [({"zone": "城镇开发边界"}, _box(origin, 1.0, -0.05, 8.5, rows))]))
+    _write_json(folder / "zones" / "redline.geojson", _collection(
+        [({"zone": "生态保护红线"}, _box(origin, 9.0, -0.05, 11.0, rows))]))
     _write_json(folder / "conditions.json", {p.pid: p.conditions for p in spec.parcels})
 
     classes = {code: c.name for code, c in land_use_by_code().items() if len(code) == 2}
