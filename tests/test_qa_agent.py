@@ -10,17 +10,21 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from agents.grounded_prompt import ContextClause
+from agents.llm.base import Completion, ToolCall
 from agents.llm.extractive import ExtractiveBackend
 from agents.qa.agent import QaAgent
 from agents.qa.grounding import ground
+from agents.tools.toolbox import Toolbox
 from app.cli import app
 from app.indexes import open_searcher, sync_index
 from app.settings import Settings
 from corpus.ingest import ingest_paths
 from corpus.store import ClauseStore
+from kg.domain.loader import land_use_by_code, load_rule_packs
 
 NATIONAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "laws" / "national"
 LAND = "土地管理法@2019-08-26"
@@ -177,3 +181,85 @@ def test_guihua_ask_cli(corpus: Settings, monkeypatch: pytest.MonkeyPatch) -> No
     assert not data["abstained"] and data["citations"][0]["id"] == f"{LAND}#62"
     bad = CliRunner().invoke(app, ["ask", "宅基地", "--as-of", "2024/05/01"])
     assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output
+
+
+# --- tools -----------------------------------------------------------------------------------
+
+class ScriptedModel:
+    """Stands in for a model that misbehaves in a chosen way (contradicting a rule's verdict,
+    writing an unparsable call): no real model can be made to do that on demand."""
+
+    name = "scripted"
+
+    def __init__(self, replies: list[Completion]) -> None:
+        self.replies = replies
+        self.seen: list[list] = []
+
+    def complete(self, messages: list, options: object = None) -> Completion:
+        self.seen.append(list(messages))
+        return self.replies.pop(0)
+
+    def stream(self, messages: list, options: object = None):  # pragma: no cover - unused
+        yield self.complete(messages, options).text
+
+
+@pytest.fixture
+def toolbox(corpus: Settings) -> Toolbox:
+    rules = [rule for pack in load_rule_packs() for rule in pack.rules]
+    with ClauseStore(corpus.store_path) as store, \
+            open_searcher(corpus, store, use_graph=False) as searcher:
+        yield Toolbox(store, searcher, rules, land_use_by_code(), date(2024, 5, 1))
+
+
+def test_tool_questions_without_a_model(toolbox: Toolbox) -> None:
+    agent = QaAgent(toolbox.store, toolbox.searcher, ExtractiveBackend(), toolbox=toolbox)
+    check = agent.ask("一个居住街坊，建筑气候区划属于III区，住宅平均12层，规划容积率3.5，符合标准吗？",
+                      date(2024, 5, 1))
+    assert check.answer.startswith("不符合") and not check.abstained
+    call = check.tool_calls[0]
+    assert call["name"] == "check_indicator" and call["arguments"]["value"] == 3.5
+    assert all(not v["passed"] for v in call["result"]["verdicts"])
+    assert "gb50180-2018" in check.answer
+    code = agent.ask("用地代码0701是什么用地？")
+    assert "城镇住宅用地" in code.answer and code.tool_calls[0]["name"] == "land_use_class"
+    text = agent.ask("帮我调出《土地管理法》第六十二条的原文。", date(2024, 5, 1))
+    assert [c.id for c in text.citations] == [f"{LAND}#62"]
+    assert text.citations[0].text == toolbox.store.clause(f"{LAND}#62").text
+
+
+def test_a_model_is_held_to_the_rules_verdict(toolbox: Toolbox) -> None:
+    question = "一个居住街坊，建筑气候区划属于III区，住宅平均12层，规划容积率3.5，符合标准吗？"
+    call = ToolCall("check_indicator", {"indicator": "far", "value": 3.5, "land_use": "0701",
+                                        "climate_zone": "III", "average_storeys": 12})
+    model = ScriptedModel([Completion("", [call], "tool_calls"),
+                           Completion("符合，容积率3.5没有问题。")])
+    answer = QaAgent(toolbox.store, toolbox.searcher, model, toolbox=toolbox).ask(question)
+    assert answer.answer.startswith("不符合")  # the rule decides, not the model
+    # The model saw its call and the tool's real result.
+    roles = [m["role"] for m in model.seen[1]]
+    assert roles == ["system", "user", "assistant", "tool"]
+    assert '"passed": false' in model.seen[1][-1]["content"]
+
+
+def test_invalid_tool_calls_are_not_run(toolbox: Toolbox) -> None:
+    bad = ToolCall("check_indicator", {"indicator": "far", "value": "3.5", "land_use": "0701"})
+    result = toolbox.run(bad)
+    assert result.error and "参数无效" in result.error
+    assert toolbox.run(ToolCall("drop_database", {})).error
+    model = ScriptedModel([Completion("", [ToolCall("", {}, raw="<tool_call>{oops")],
+                                      "tool_calls"),
+                           Completion("")])
+    answer = QaAgent(toolbox.store, toolbox.searcher, model, toolbox=toolbox).ask(
+        "用地代码0701是什么用地？")
+    assert answer.tool_calls[0]["error"]
+    # Nothing usable from the model: the question's own call is answered by rule.
+    assert "城镇住宅用地" in answer.answer
+
+
+def test_langchain_tools_carry_the_strict_schemas(toolbox: Toolbox) -> None:
+    tools = {tool.name: tool for tool in toolbox.tools()}
+    assert set(tools) == {"search_clauses", "get_clause", "land_use_class", "check_indicator"}
+    hits = tools["search_clauses"].invoke({"query": "宅基地", "k": 3})["hits"]
+    assert hits and all("@" in h["id"] for h in hits)
+    with pytest.raises(ValidationError):
+        tools["get_clause"].invoke({"law": "土地管理法", "article": 62})  # strict: a string

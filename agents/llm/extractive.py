@@ -51,6 +51,7 @@ class ExtractiveBackend:
     further sentences are added while they score at least `relative_score` of the best one."""
 
     name = "extractive"
+    calls_tools = False  # no model to choose a tool: the QA agent routes by the question's wording
 
     def __init__(self, max_sentences: int = 3, max_clauses: int = 2, min_score: float = 0.35,
                  relative_score: float = 0.5) -> None:

@@ -11,18 +11,29 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from agents.grounded_prompt import ABSTAIN_PREFIX, ContextClause, build_messages
-from agents.llm.base import ChatBackend, GenerationOptions, Message
+from agents.grounded_prompt import (
+    ABSTAIN_PREFIX,
+    SYSTEM_PROMPT,
+    ContextClause,
+    build_messages,
+)
+from agents.llm.base import ChatBackend, GenerationOptions, Message, ToolCall
+from agents.llm.tool_calls import render_tool_calls
 from agents.qa.grounding import (
     GroundedAnswer,
     RejectedCitation,
     VerifiedCitation,
     ground,
 )
+from agents.qa.routing import tool_call_for
+from agents.qa.tool_answers import contradicts, render
 from agents.qa_context import context_from_hits
+from agents.tools.specs import tool_specs
+from agents.tools.toolbox import Toolbox, ToolResult
 from corpus.store import ClauseStore
 from retrieval.search import Hit, Searcher
 
+MAX_TOOL_ROUNDS = 3
 DEFAULT_K = 4  # clauses shown to the model: what fits a small model's context with room to answer
 ANSWER_TOKENS = 384
 # A follow-up that leans on the conversation (那、这、该、上述…, or too short to stand alone) is
@@ -54,6 +65,7 @@ class QaAnswer:
     context_ids: list[str] = field(default_factory=list)
     backend: str = ""
     raw_answer: str = ""
+    tool_calls: list[dict] = field(default_factory=list)  # call, result, error: the audit trail
 
     def to_dict(self) -> dict:
         """The `ask` contract: answer, citations [{id, law, article, text}], abstained, as_of;
@@ -68,6 +80,7 @@ class QaAnswer:
             "verification": {"rejected": [vars(r) for r in self.rejected],
                              "repaired": self.repaired, "dropped_claims": self.dropped_claims},
             "context_ids": self.context_ids,
+            "tool_calls": self.tool_calls,
             "backend": self.backend,
         }
 
@@ -77,12 +90,14 @@ class QaAnswer:
 
 class QaAgent:
     def __init__(self, store: ClauseStore, searcher: Searcher, backend: ChatBackend,
-                 k: int = DEFAULT_K, max_tokens: int = ANSWER_TOKENS) -> None:
+                 k: int = DEFAULT_K, max_tokens: int = ANSWER_TOKENS,
+                 toolbox: Toolbox | None = None) -> None:
         self.store = store
         self.searcher = searcher
         self.backend = backend
         self.k = k
         self.max_tokens = max_tokens
+        self.toolbox = toolbox
 
     def ask(self, question: str, as_of: date | None = None,
             history: list[Turn] | None = None) -> QaAnswer:
@@ -91,6 +106,8 @@ class QaAgent:
             raise ValueError("问题为空 / the question is empty")
         history = history or []
         day = as_of or date.today()
+        if self.toolbox is not None and tool_call_for(question) is not None:
+            return self._ask_with_tools(question, day, as_of, history)
         hits = self.retrieve(question, day, history)
         context = context_from_hits(hits)
         messages = self.messages(question, context, as_of, history)
@@ -119,6 +136,59 @@ class QaAgent:
             earlier += [Message(role="user", content=turn.question),
                         Message(role="assistant", content=turn.answer)]
         return [system, *earlier, user]
+
+    def _ask_with_tools(self, question: str, day: date, as_of: date | None,
+                        history: list[Turn]) -> QaAnswer:
+        """The question goes to the tools (as in the tool traces the model was trained on):
+        the model picks the call, guihua validates and runs it, the model answers from the
+        result. A backend that cannot call tools — or a model that does not — gets the call
+        the question's wording asks for; a verdict the model contradicts is replaced."""
+        assert self.toolbox is not None
+        messages: list[Message] = [Message(role="system", content=SYSTEM_PROMPT)]
+        for turn in history[-3:]:
+            messages += [Message(role="user", content=turn.question),
+                         Message(role="assistant", content=turn.answer)]
+        messages.append(Message(role="user", content=question))
+        options = GenerationOptions(max_tokens=self.max_tokens, temperature=0.0,
+                                    tools=tool_specs())
+        runs: list[tuple[ToolCall, ToolResult]] = []
+        text = ""
+        if getattr(self.backend, "calls_tools", True):
+            for _ in range(MAX_TOOL_ROUNDS):
+                completion = self.backend.complete(messages, options)
+                text = completion.text
+                if not completion.tool_calls:
+                    break
+                messages.append(Message(role="assistant",
+                                        content=render_tool_calls(completion.tool_calls)))
+                for call in completion.tool_calls:
+                    result = self.toolbox.run(call) if call.valid else ToolResult(
+                        "", {}, error=f"工具调用无法解析 / unparsable tool call: {call.raw[:80]}")
+                    runs.append((call, result))
+                    messages.append(Message(role="tool", content=result.to_message()))
+        if all(result.error for _, result in runs):  # no call, or none that ran
+            call = tool_call_for(question, as_of.isoformat() if as_of else None)
+            assert call is not None  # routing said so
+            runs.append((call, self.toolbox.run(call)))
+            text = render(runs[-1][1], call.arguments)
+        elif any(contradicts(text, result) for _, result in runs) or not text.strip():
+            call, result = next(((c, r) for c, r in runs if not r.error), runs[-1])
+            text = render(result, call.arguments)
+        context = [self._context_clause(i) for _, r in runs for i in r.clause_ids]
+        grounded = ground(self.store, text, context, day, require_citations=False)
+        answer = self._answer(question, day, grounded, [], text)
+        answer.context_ids = [c.clause_id for c in context]
+        answer.tool_calls = [{"name": c.name, "arguments": c.arguments, "result": r.content,
+                              "error": r.error} for c, r in runs]
+        return answer
+
+    def _context_clause(self, clause_id: str) -> ContextClause:
+        clause = self.store.clause(clause_id)
+        record = self.store.document(clause.doc_id)
+        return ContextClause(clause.id, f"《{record.short_name}》{clause.label}",
+                             clause.text,
+                             date.fromisoformat(record.valid_from) if record.valid_from else None,
+                             date.fromisoformat(record.valid_to) if record.valid_to else None)
 
     def _hits_for(self, clause_ids: tuple[str, ...], day: date) -> list[Hit]:
         hits = []

@@ -81,8 +81,10 @@ def citation_problem(store: ClauseStore, clause_id: str, day: date,
     return None
 
 
-def ground(store: ClauseStore, answer: str, context: list[ContextClause], day: date
-           ) -> GroundedAnswer:
+def ground(store: ClauseStore, answer: str, context: list[ContextClause], day: date,
+           require_citations: bool = True) -> GroundedAnswer:
+    """`require_citations=False` for answers that rest on a tool's result (a rule's verdict, a
+    code table entry): uncited claims stay, but any clause they cite is still verified."""
     if answer.lstrip().startswith(ABSTAIN_PREFIX) or not answer.strip():
         return GroundedAnswer(answer.strip(), [], True)
     context_ids = {c.clause_id for c in context}
@@ -106,7 +108,7 @@ def ground(store: ClauseStore, answer: str, context: list[ContextClause], day: d
             quoted = _quoted_clause(claim.body, context)
             if quoted and citation_problem(store, quoted, day, context_ids) is None:
                 good.append(quoted)
-        if is_claim and not good:
+        if is_claim and not good and (require_citations or claim.cited):
             result.dropped_claims.append(claim.body.strip())
             continue
         good = list(dict.fromkeys(good))
@@ -116,7 +118,7 @@ def ground(store: ClauseStore, answer: str, context: list[ContextClause], day: d
         parts.append((claim.body.rstrip() + cites if cites else claim.body) + claim.trailer)
     text = re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip()
     result.text, result.citations = text, list(verified.values())
-    result.abstained = not verified
+    result.abstained = not verified if require_citations else not text
     return result
 
 

@@ -46,11 +46,30 @@ class GetClauseArgs(_Arguments):
     as_of: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="日期 YYYY-MM-DD")
 
 
+class SearchClausesArgs(_Arguments):
+    """按问题或关键词检索法规、标准条文（只返回查询日期有效的条文）。"""
+
+    query: str = Field(min_length=1, description="问题或关键词")
+    k: int = Field(5, ge=1, le=10, description="返回条数")
+    as_of: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="日期 YYYY-MM-DD")
+
+
+class KgQueryArgs(_Arguments):
+    """在知识图谱上执行只读 Cypher 查询（如条文之间的引用关系、用地分类层级）。"""
+
+    cypher: str = Field(min_length=1, description="只读 Cypher 语句，如 MATCH … RETURN …")
+
+
 TOOL_ARGUMENTS: dict[str, type[_Arguments]] = {
     "check_indicator": CheckIndicatorArgs,
     "land_use_class": LandUseClassArgs,
     "get_clause": GetClauseArgs,
+    "search_clauses": SearchClausesArgs,
+    "kg_query": KgQueryArgs,
 }
+# The tools the fine-tuned model was trained to call; the others are for capable served models
+# and API clients.
+TRAINED_TOOLS = ("check_indicator", "land_use_class", "get_clause")
 
 
 def _without_titles(schema: object) -> object:
@@ -62,9 +81,10 @@ def _without_titles(schema: object) -> object:
     return schema
 
 
-def tool_specs() -> tuple[ToolSpec, ...]:
+def tool_specs(names: tuple[str, ...] = TRAINED_TOOLS) -> tuple[ToolSpec, ...]:
     specs = []
-    for name, model in TOOL_ARGUMENTS.items():
+    for name in names:
+        model = TOOL_ARGUMENTS[name]
         schema = _without_titles(model.model_json_schema())
         schema.pop("description", None)  # type: ignore[union-attr]  # already the tool's
         specs.append(ToolSpec(name, (model.__doc__ or "").strip(), schema))  # type: ignore[arg-type]

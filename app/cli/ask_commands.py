@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -28,13 +29,17 @@ def ask(question: Annotated[str, typer.Argument(help="问题 / the question")],
     """依据现行条文回答问题并注明出处，依据不足时拒答 / a cited answer, or an abstention."""
     from agents.llm.factory import backend_from_settings
     from agents.qa.agent import QaAgent
+    from agents.tools.toolbox import Toolbox
+    from kg.domain.loader import land_use_by_code, load_rule_packs
 
     day = parse_date(as_of, as_json)
     config = settings()
     with user_errors(as_json):
         backend = backend_from_settings(config)
+        rules = [rule for pack in load_rule_packs(config.rule_dirs) for rule in pack.rules]
         with clause_store(config) as store, open_searcher(config, store) as searcher:
-            answer = QaAgent(store, searcher, backend, k=k).ask(question, day)
+            toolbox = Toolbox(store, searcher, rules, land_use_by_code(), day or date.today())
+            answer = QaAgent(store, searcher, backend, k=k, toolbox=toolbox).ask(question, day)
     if as_json:
         emit(answer.to_dict())
         return
@@ -51,6 +56,9 @@ def ask(question: Annotated[str, typer.Argument(help="问题 / the question")],
             preview = hit.text.replace("\n", " ")
             out.print(f"《{hit.law}》{hit.label}: {preview[:120]}{'…' if len(preview) > 120 else ''}",
                       highlight=False)
+    for call in answer.tool_calls:
+        out.print(f"工具 / tool: {call['name']}({call['arguments']})"
+                  + (f" → {call['error']}" if call["error"] else ""), style="dim", highlight=False)
     dropped = len(answer.dropped_claims) + len(answer.rejected)
     if dropped:
         out.print(f"\n（核验删去 {len(answer.dropped_claims)} 处无依据的表述、{len(answer.rejected)} 个"
