@@ -6,7 +6,8 @@ as generated; articles never seen in training). Each system answers every item; 
 go to the --out JSONL, and per system: citation precision/recall, verification failures
 (fabricated ids or clauses not in force), key-point accuracy, abstention accuracy, tool-call
 validity, and speed (time to first token, tokens/s; memory is measured per backend, each in its
-own process, by eval/llm_speed_bench.py).
+own process, by eval/llm_speed_bench.py). Every system is scored twice on the same generations:
+raw, and `+verified` — after the QA agent's post-generation citation check (what a user sees).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
-from agents.grounded_prompt import build_messages, parse_context
+from agents.grounded_prompt import ABSTAIN_PREFIX, build_messages, parse_context
 from agents.llm.base import ChatBackend, GenerationOptions, Message, ToolSpec
+from agents.qa.agent import NOT_FOUND
+from agents.qa.grounding import ground
 from agents.qa_context import context_from_hits
 from corpus.errors import GuihuaError
 from corpus.readers.base import Progress, no_progress
@@ -136,10 +139,21 @@ def items_from_heldout(path: Path, limit: int | None, seed: int = 0) -> list[Eva
     return items
 
 
+def verified_text(store: ClauseStore, item: EvalItem, text: str) -> str:
+    """What the QA agent would show for this generation: citations verified after generation,
+    unsupported claims dropped, an abstention when nothing verified is left."""
+    context = parse_context(item.messages[-1]["content"])[1]
+    grounded = ground(store, text, context, item.as_of)
+    if grounded.abstained and not grounded.text.startswith(ABSTAIN_PREFIX):
+        return NOT_FOUND
+    return grounded.text
+
+
 def run_system(name: str, backend: ChatBackend, items: list[EvalItem], store: ClauseStore,
                progress: Progress = no_progress, on_item: Callable[[dict], None] = lambda _: None
-               ) -> SystemRun:
-    run = SystemRun(name)
+               ) -> tuple[SystemRun, SystemRun]:
+    """The system's raw answers, and the same answers after the QA agent's verification."""
+    run, checked = SystemRun(name), SystemRun(f"{name}+verified")
     for i, item in enumerate(items):
         # The tools exactly as the item offered them (held-out items carry their own).
         specs = tuple(ToolSpec(t["function"]["name"], t["function"].get("description", ""),
@@ -148,12 +162,18 @@ def run_system(name: str, backend: ChatBackend, items: list[EvalItem], store: Cl
         completion = backend.complete(item.messages, options)
         text = completion.text
         if item.expected_tool:
-            score = score_tool_call(completion.tool_calls, item.expected_tool or "")
+            score = verified = score_tool_call(completion.tool_calls, item.expected_tool or "")
+            shown = text
         else:
             score = score_answer(store, text, item.gold, item.key_points,
                                  set(item.context_ids), item.as_of, item.answerable)
+            shown = verified_text(store, item, text)
+            verified = score_answer(store, shown, item.gold, item.key_points,
+                                    set(item.context_ids), item.as_of, item.answerable)
         run.scores.append(score)
         run.answers.append(text)
+        checked.scores.append(verified)
+        checked.answers.append(shown)
         if completion.seconds_to_first_token is not None:
             run.ttft.append(completion.seconds_to_first_token)
         if completion.completion_tokens and completion.seconds:
@@ -164,9 +184,10 @@ def run_system(name: str, backend: ChatBackend, items: list[EvalItem], store: Cl
                  "answer": text, "citations": score.cited,
                  "abstained": score.abstained, "as_of": item.as_of.isoformat(),
                  "tool_calls": [c.to_dict() for c in completion.tool_calls],
-                 "score": score.to_dict(), "seconds": completion.seconds})
+                 "score": score.to_dict(), "seconds": completion.seconds,
+                 "verified_answer": shown, "verified_score": verified.to_dict()})
         progress(i + 1, len(items), f"{name} {item.id}")
-    return run
+    return run, checked
 
 
 def run_answers_bench(systems: dict[str, Callable[[], ChatBackend]], items: list[EvalItem],
@@ -187,12 +208,12 @@ def run_answers_bench(systems: dict[str, Callable[[], ChatBackend]], items: list
 
         for name, make in systems.items():
             backend = make()
-            run = run_system(name, backend, items, store, progress, write)
-            metrics["systems"][name] = {
-                "all": run.summary(),
-                **{source: SystemRun(name, [s for s, i in zip(run.scores, items)
-                                            if i.source == source]).summary()
-                   for source in ("qa", "heldout")}}
+            for run in run_system(name, backend, items, store, progress, write):
+                metrics["systems"][run.name] = {
+                    "all": run.summary(),
+                    **{source: SystemRun(run.name, [s for s, i in zip(run.scores, items)
+                                                    if i.source == source]).summary()
+                       for source in ("qa", "heldout")}}
             del backend
             gc.collect()
     return metrics

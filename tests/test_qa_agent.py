@@ -263,3 +263,30 @@ def test_langchain_tools_carry_the_strict_schemas(toolbox: Toolbox) -> None:
     assert hits and all("@" in h["id"] for h in hits)
     with pytest.raises(ValidationError):
         tools["get_clause"].invoke({"law": "土地管理法", "article": 62})  # strict: a string
+
+
+def test_answer_benchmark_scores_raw_and_verified_answers(corpus: Settings, tmp_path: Path
+                                                          ) -> None:
+    from eval.answers_bench import items_from_qa, run_answers_bench
+
+    gold = tmp_path / "qa.jsonl"
+    rows = [{"id": "q1", "question": "农村村民出卖住宅后，还能再申请宅基地吗？",
+             "gold": [{"law": "土地管理法", "article": 62}],
+             "answer_key_points": ["再申请宅基地的，不予批准"], "type": "scenario",
+             "as_of": "2024-05-01"},
+            {"id": "q2", "question": "公司员工每年有几天带薪年假？", "gold": [],
+             "answer_key_points": [], "type": "unanswerable", "as_of": None}]
+    gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    with ClauseStore(corpus.store_path) as store, \
+            open_searcher(corpus, store, use_graph=False) as searcher:
+        items = items_from_qa(gold, store, searcher, 4)
+        metrics = run_answers_bench({"extractive": ExtractiveBackend}, items, store,
+                                    tmp_path / "answers.jsonl")
+    assert set(metrics["systems"]) == {"extractive", "extractive+verified"}
+    verified = metrics["systems"]["extractive+verified"]["all"]
+    assert verified["verification_failure_rate"] == 0.0
+    assert verified["citation_recall"] == 1.0 and verified["abstention_accuracy"] == 1.0
+    lines = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
+    assert [line["id"] for line in lines] == ["q1", "q2"]
+    assert all("verified_answer" in line for line in lines)
