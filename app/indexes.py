@@ -63,3 +63,22 @@ def open_searcher(config: Settings, store: ClauseStore, use_graph: bool = True
 
             reranker = CrossEncoderReranker(config.reranker_model)
         yield Searcher(store, config.index_dir, _embedder(config, dense), expander, reranker)
+
+
+@contextmanager
+def index_searcher(config: Settings, store: ClauseStore) -> Iterator[Searcher | None]:
+    """A searcher (no graph expansion) when the indexes have been built, else None: for work
+    that is better with clauses to show but must not need them (plan review)."""
+    if not (config.index_dir / "catalogue.sqlite").exists():
+        yield None
+        return
+    catalogue = Catalogue(config.index_dir)
+    try:
+        built = catalogue.state().generation > 0
+    finally:
+        catalogue.close()
+    if not built:
+        yield None
+        return
+    with open_searcher(config, store, use_graph=False) as searcher:
+        yield searcher

@@ -152,3 +152,34 @@ def test_missing_units_are_inferred_and_reported(cases: Path, engine: Compliance
                     if json.loads((f / "gold.json").read_text())["layout"]["unit_in"] == "none")
     report = review_plan(request_for(unitless), engine)
     assert any(f.rule_id == "extraction.unit_inferred" for f in report.findings)
+
+
+def test_requirements_no_rule_decides_are_left_for_review_with_clauses(
+        cases: Path, engine: ComplianceEngine, tmp_path: Path) -> None:
+    from agents.review.pipeline import PLAN_LIMITS, read_plan_file
+    from agents.review.qualitative import qualitative_findings
+    from app.indexes import open_searcher, sync_index
+    from app.settings import Settings
+    from corpus.ingest import ingest_paths
+    from corpus.store import ClauseStore
+
+    national = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "laws" / "national"
+    config = Settings(data_dir=tmp_path / "data")
+    folder = min(cases.iterdir())
+    request = request_for(folder)
+    with ClauseStore(config.store_path) as store:
+        assert not ingest_paths(store, [national / "土地管理法(2019-08-26).md",
+                                        national / "城乡规划法(2019-04-23).md"]).failures
+        sync_index(config, store, dense=False)
+        with open_searcher(config, store, use_graph=False) as searcher:
+            extracted = read_plan_file(request.plan, PLAN_LIMITS, lambda *a: None)
+            findings = qualitative_findings(extracted, request.plan.name, searcher, DAY)
+            report = review_plan(request, engine, searcher=searcher, day=DAY)
+            assert findings and all(f.severity == "review" for f in findings)
+            for finding in findings:
+                assert finding.citation.clause_id
+                assert finding.citation.text == store.clause(finding.citation.clause_id).text
+                assert finding.evidence.page == 1
+            assert {f.rule_id for f in findings} <= {f.rule_id for f in report.findings}
+    # Not verdicts: the scored findings are unchanged.
+    assert report.summary["by_severity"]["review"] >= len(findings)

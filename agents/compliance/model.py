@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 Check = Literal["far", "density", "green_ratio", "height", "land_use_code", "zone_conflict",
-                "consistency"]
+                "consistency", "qualitative"]
 Severity = Literal["error", "warning", "review", "info"]
 # error: breaks a rule; warning: likely wrong, a person should look; review: no rule can decide
 # (需人工复核); info: noted, no action needed.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from agents.compliance.engine import ComplianceEngine, ComplianceResult
@@ -30,6 +31,7 @@ from agents.review.plan_tables import (
     read_balance_table,
     read_indicator_table,
 )
+from agents.review.qualitative import qualitative_findings
 from corpus.errors import IngestError
 from corpus.readers.base import (
     BlockKind,
@@ -39,6 +41,7 @@ from corpus.readers.base import (
     no_progress,
 )
 from corpus.readers.registry import detect_content_type, reader_for
+from retrieval.search import Searcher
 
 PLAN_TYPES = ("pdf", "docx")
 MAX_PLAN_BYTES = 200 * 1024 * 1024
@@ -167,8 +170,10 @@ def _total_claims(extracted: Extracted, plan: PlanData, file: str) -> list[Findi
 
 
 def review_plan(request: ReviewRequest, engine: ComplianceEngine,
-                limits: IngestLimits = PLAN_LIMITS,
-                progress: Progress = no_progress) -> ReviewReport:
+                limits: IngestLimits = PLAN_LIMITS, progress: Progress = no_progress,
+                searcher: Searcher | None = None, day: date | None = None) -> ReviewReport:
+    """`searcher`: when given, requirements no rule decides get the clauses to check them
+    against (需人工复核 findings)."""
     def stage(done: int, label: str) -> None:
         progress(done, 5, label)
 
@@ -179,6 +184,9 @@ def review_plan(request: ReviewRequest, engine: ComplianceEngine,
     plan, findings, used = extract_plan(extracted, request.plan.name)
     if request.conditions:
         plan.conditions = read_conditions(request.conditions)
+    if searcher is not None:
+        findings += qualitative_findings(extracted, request.plan.name, searcher,
+                                         day or date.today())
     stage(2, "读取地块与分区")
     shapes = layers = None
     if request.parcels:

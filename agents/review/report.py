@@ -14,7 +14,8 @@ from agents.compliance.model import SEVERITY_LABELS, Finding
 from agents.review.pipeline import ReviewReport
 
 CHECK_LABELS = {"far": "容积率", "density": "建筑密度", "green_ratio": "绿地率", "height": "建筑限高",
-                "land_use_code": "用地性质", "zone_conflict": "三区三线", "consistency": "一致性"}
+                "land_use_code": "用地性质", "zone_conflict": "三区三线", "consistency": "一致性",
+                "qualitative": "定性要求"}
 FORMATS = (".html", ".md", ".json", ".pdf")
 
 _TEMPLATE = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string(

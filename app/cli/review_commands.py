@@ -21,6 +21,7 @@ from app.cli.common import (
     user_errors,
 )
 from app.cli.corpus_commands import app
+from app.indexes import index_searcher
 
 SEVERITY_STYLES = {"error": "red", "warning": "yellow", "review": "cyan", "info": "dim"}
 
@@ -51,10 +52,11 @@ def review(plan: Annotated[Path, typer.Argument(help="规划文件（PDF 或 DOC
     config = settings()
     request = ReviewRequest(plan, parcels, tuple(zones or ()), conditions)
     with user_errors(as_json):
-        with clause_store(config) as store:
+        with clause_store(config) as store, index_searcher(config, store) as searcher:
             engine = ComplianceEngine.from_domain(store, day, tuple(config.rule_dirs))
             with progress_bar("审查", not as_json) as progress:
-                result = review_plan(request, engine, progress=progress)
+                result = review_plan(request, engine, progress=progress, searcher=searcher,
+                                     day=day)
         if report is not None:
             write_report(result, report)
     if as_json:

@@ -23,6 +23,13 @@ FILLER = ("规划坚持以人民为中心，统筹生产、生活、生态空间
           "本规划未涉及的事项，按照国家、省、市现行有关规定执行。")
 
 
+# Requirements no rule decides: the review lists the clauses to check them against.
+TOPICAL = ("第四条 规划区西侧与永久基本农田相邻，建设活动不得占用永久基本农田。",
+           "第五条 规划范围内有历史建筑一处，其保护范围内的建设应当符合保护要求。",
+           "第六条 规划区内河道两侧划定城市蓝线，蓝线内禁止擅自建设。",
+           "第七条 公园绿地划入城市绿线管理，任何单位不得擅自改变其用途。")
+
+
 def _cell_polygon(origin: tuple[float, float], col: float, row: float) -> dict:
     x0, y0 = origin[0] + col * STEP, origin[1] + row * STEP
     x1, y1 = x0 + SIZE * STEP, y0 + SIZE * STEP
@@ -80,6 +87,7 @@ def write_case(folder: Path, spec: PlanSpec, rng: random.Random) -> None:
                   f"第一条 本规划范围位于{spec.region}，规划总用地面积为 {total_ha:.2f} 公顷。",
                   "第二条 本规划区建筑气候区划为Ⅲ区，住宅建筑按高层布局。",
                   "第三条 规划期限为2021—2035年。"]
+    paragraphs += rng.sample(TOPICAL, 2)
     paragraphs += [rng.choice(FILLER) for _ in range(spec.start_offset)]
     tables = [indicator_table(spec.parcels, spec.layout), balance_table(spec.parcels, classes)]
     title = f"{spec.title}（2021—2035年）"
