@@ -137,10 +137,23 @@ def test_conditions_files(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"A-01": {"容积率": "≤2.5", "绿地率": 30, "建筑限高": {"max": 60},
                                          "density": "不大于35%"}}, ensure_ascii=False))
-    limits = read_conditions(good)["A-01"].limits
+    conditions, ignored = read_conditions(good)
+    limits = conditions["A-01"].limits
     assert limits["far"].max == 2.5 and limits["green_ratio"].min == 30
     assert limits["height"].max == 60 and limits["density"].max == 35
-    for bad in ({"A-01": {"容积率": "很高"}}, {"A-01": {"日照": 2}}, ["A-01"]):
+    assert not ignored
+    # Other systems' shapes: English keys with bounds, a list of rows under a wrapper.
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"parcels": [
+        {"地块编号": "B-01", "far_max": 3.0, "far_min": 1.0, "green_ratio_min": 25,
+         "max_height": 80, "容积率上限": 2.8, "备注": "商业"}]}, ensure_ascii=False))
+    conditions, ignored = read_conditions(other)
+    limits = conditions["B-01"].limits
+    assert (limits["far"].min, limits["far"].max) == (1.0, 2.8)
+    assert limits["green_ratio"].min == 25 and limits["height"].max == 80
+    assert [f.rule_id for f in ignored] == ["conditions.ignored_keys"]
+    assert "备注" in ignored[0].message
+    for bad in ({"A-01": {"容积率": "很高"}}, [{"容积率": 2}], ["A-01"], 3):
         path = tmp_path / "bad.json"
         path.write_text(json.dumps(bad, ensure_ascii=False))
         with pytest.raises(ReviewInputError):
@@ -183,3 +196,35 @@ def test_requirements_no_rule_decides_are_left_for_review_with_clauses(
             assert {f.rule_id for f in findings} <= {f.rule_id for f in report.findings}
     # Not verdicts: the scored findings are unchanged.
     assert report.summary["by_severity"]["review"] >= len(findings)
+
+
+def test_indicator_tables_in_layouts_the_generator_does_not_make() -> None:
+    from agents.review.plan_tables import (
+        SourceTable,
+        read_balance_table,
+        read_indicator_table,
+    )
+    from corpus.model import Table
+
+    table = Table(caption="附表 地块指标", header=[
+        ["序号", "地块编码", "用地性质", "用地面积(ha)", "容积率", "建筑密度", "绿地率", "建筑控制高度(米)"]],
+        rows=[["1", "DK-01", "城镇住宅用地", "1.2", "≤2.5", "≤30%", "≥35%", "≤54"],
+              ["2", "DK-02", "商业用地", "0.8", "2.0～3.0", "0.4", "0.2", "60"],
+              ["", "合计", "", "2.0", "", "", "", ""]], pages=[4], row_pages=[4, 4, 5])
+    parcels, findings = read_indicator_table(SourceTable(table, "p.pdf", "附表 地块指标"))
+    assert not findings and [p.parcel_id for p in parcels] == ["DK-01", "DK-02"]
+    first, second = parcels
+    assert (first.land_use, first.land_use_name) == ("0701", "城镇住宅用地")  # code from name
+    assert first.area_m2 == pytest.approx(12_000) and first.far == 2.5
+    assert (first.building_density, first.green_ratio, first.height_limit) == (30, 35, 54)
+    assert second.far == 3.0 and second.building_density == 40 and second.green_ratio == 20
+    assert first.evidence.page == 4 and first.evidence.row == 1
+    # Not a balance table (it has parcel ids); a balance table is not an indicator table.
+    assert read_balance_table(SourceTable(table, "p.pdf", "x")) is None
+    balance = Table(caption="用地平衡表", header=[["类别名称", "面积(公顷)", "占比(%)"]],
+                    rows=[["居住用地", "1.2", "60"], ["商业服务业用地", "0.8", "40"],
+                          ["总用地", "2.0", "100"]])
+    assert read_indicator_table(SourceTable(balance, "p.pdf", "x")) is None
+    rows, _ = read_balance_table(SourceTable(balance, "p.pdf", "用地平衡表"))
+    assert [r.is_total for r in rows] == [False, False, True]
+    assert rows[-1].area_m2 == pytest.approx(20_000)

@@ -183,7 +183,8 @@ def review_plan(request: ReviewRequest, engine: ComplianceEngine,
     stage(1, "提取指标表")
     plan, findings, used = extract_plan(extracted, request.plan.name)
     if request.conditions:
-        plan.conditions = read_conditions(request.conditions)
+        plan.conditions, ignored = read_conditions(request.conditions)
+        findings += ignored
     if searcher is not None:
         findings += qualitative_findings(extracted, request.plan.name, searcher,
                                          day or date.today())

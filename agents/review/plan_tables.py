@@ -8,6 +8,7 @@ body row are taken as header too."""
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 from dataclasses import dataclass
@@ -23,11 +24,17 @@ from agents.review.columns import (
     percent,
 )
 from corpus.model import Table
+from kg.domain.loader import land_use_by_code
 
 _DIGIT = re.compile(r"\d")
 _INDICATORS = {"far", "density", "green_ratio", "height", "area"}
 # An area column without a unit: values below this are taken as 公顷, at or above as m².
 HECTARE_CEILING = 200.0
+
+
+@functools.cache
+def _code_by_name() -> dict[str, str]:
+    return {normalise(c.name): c.code for c in land_use_by_code().values()}
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,8 @@ def read_indicator_table(source: SourceTable) -> tuple[list[ParcelRow], list[Fin
             name = normalise(_cell(row, by_field["land_use_name"])) or name
         elif code is None and by_field.get("land_use") is not None:
             name = normalise(_cell(row, by_field["land_use"])) or name
+        if code is None and name:
+            code = _code_by_name().get(name)  # 城镇住宅用地 → 0701, so the rules apply
         area = parse_number(_cell(row, by_field.get("area")))
         floor = parse_number(_cell(row, by_field.get("floor_area")))
         parcels.append(ParcelRow(
