@@ -48,12 +48,17 @@ class ExtractiveBackend:
     """Quote-and-cite answers from the clauses in the prompt.
 
     `min_score` is the share of the question's (IDF-weighted) terms a sentence must contain;
-    further sentences are added while they score at least `relative_score` of the best one."""
+    further sentences are added while they score at least `relative_score` of the best one.
+    Colloquial questions share few words with the statute that answers them, and neither word
+    overlap nor sentence embeddings separate answerable from unanswerable questions on our
+    sets, so the bar is low (0.2): on the public questions it quotes the right clause far more
+    often (key points 0.04 → 0.25) at the price of abstaining less (1.0 → 0.75 on the
+    unanswerable ones). What it quotes is always verbatim and verified."""
 
     name = "extractive"
     calls_tools = False  # no model to choose a tool: the QA agent routes by the question's wording
 
-    def __init__(self, max_sentences: int = 3, max_clauses: int = 2, min_score: float = 0.35,
+    def __init__(self, max_sentences: int = 3, max_clauses: int = 2, min_score: float = 0.2,
                  relative_score: float = 0.5) -> None:
         self.max_sentences = max_sentences
         self.max_clauses = max_clauses
