@@ -345,3 +345,26 @@ def test_wrong_or_unsupported_coordinate_systems_are_findings(tmp_path: Path) ->
     wrong["crs"] = {"type": "name", "properties": {"name": "EPSG:4527"}}
     shapes, findings = read_parcels(_write(tmp_path / "wrong.geojson", wrong))
     assert not shapes and "不符" in findings[0].message
+
+
+def test_a_local_pack_applies_in_its_region_on_top_of_the_national_one(
+        engine: ComplianceEngine) -> None:
+    def run(region: str, **values: float) -> list:
+        plan = PlanData(PlanMeta(region=region, climate_zone="III"),
+                        [_row("L-01", 1, land_use="0701", **values)])
+        return [f for f in engine.run(plan).findings if f.subject == "L-01"]
+
+    # 高层 (15 storeys), FAR 2.6, density 20%, green 35%, height 54 m: fits GB 50180 III
+    # 高层I类 and 杭州's 高层 row.
+    fine = dict(far=2.6, building_density=20, green_ratio=35, height_limit=54, average_storeys=15)
+    assert not run("杭州市西湖区", **fine)
+    # Height 85 m breaks 杭州's "住宅建筑高度不大于80米" (a rule for every storey class) and
+    # GB 50180's 54 m for 高层I类; elsewhere only GB 50180 speaks.
+    tall = dict(fine, height_limit=85)
+    hangzhou = {f.rule_id for f in run("杭州市西湖区", **tall)}
+    assert "hangzhou-2026.t2-3.building_height" in hangzhou
+    assert any(r.startswith("gb50180") for r in hangzhou)
+    assert not any(r.startswith("hangzhou") for r in (f.rule_id for f in run("宁波市鄞州区", **tall)))
+    # 多层 (6 storeys) FAR 2.2: above 杭州's 2.0 for 4–9 storeys, a warning (transcribed rule).
+    mid = {f.rule_id: f.severity for f in run("杭州市", far=2.2, average_storeys=6)}
+    assert mid.get("hangzhou-2026.t2-3.mid.far") == "warning"

@@ -344,8 +344,8 @@ def test_valid_local_pack_loads_after_builtin(tmp_path: Path) -> None:
         "conditions:", "supersedes: [gb50180-2018.t4.0.2.III-IV-V.high1.green_space_ratio]\n    conditions:")
     _write_pack(tmp_path / "packs", "local.yaml", extra)
     packs = load_rule_packs([tmp_path / "packs"])
-    assert [p.pack.id for p in packs] == ["gb50180-2018", "local-test"]
-    assert packs[1].rules[1].supersedes == ("gb50180-2018.t4.0.2.III-IV-V.high1.green_space_ratio",)
+    assert [p.pack.id for p in packs] == ["gb50180-2018", "hangzhou-2026", "local-test"]
+    assert packs[2].rules[1].supersedes == ("gb50180-2018.t4.0.2.III-IV-V.high1.green_space_ratio",)
 
 
 @pytest.mark.parametrize(

@@ -97,7 +97,7 @@ def possible_rows(rules: list[Rule], indicator: str, parcel: ParcelRow, meta: Pl
         indicator=indicator, value=0.0, land_use=parcel.land_use,
         climate_zone=meta.climate_zone,
         average_storeys=round(parcel.average_storeys) if parcel.average_storeys else None)
-    rows = applicable_rules(rules, args)
+    rows = applicable_rules(rules, args, meta.region)
     if parcel.average_storeys is None and parcel.height_limit:
         most = math.floor(parcel.height_limit / MIN_STOREY_HEIGHT_M)
         rows = [r for r in rows if _lowest_storeys(r) <= most]
@@ -113,12 +113,15 @@ def _lowest_storeys(rule: Rule) -> int:
     return 1
 
 
+_GENERIC: tuple = ((), (), None, (), (), (), ())
+
+
 def _row_group(rule: Rule) -> tuple:
     """Rules that are one row of a table (the same climate zones, storey class, layout …) share
     this key: together they describe one reading of what the parcel is."""
     c = rule.conditions
     return (c.climate_zone, c.height_class, c.average_storeys, c.layout, c.development_type,
-            c.life_circle, c.region)
+            c.life_circle, ())
 
 
 def check_rule_packs(parcel: ParcelRow, meta: PlanMeta, rules: list[Rule],
@@ -129,13 +132,29 @@ def check_rule_packs(parcel: ParcelRow, meta: PlanMeta, rules: list[Rule],
     stated = {indicator: value for indicator, check in INDICATOR_CHECKS.items()
               if (value := _VALUE[check](parcel)) is not None}
     possible = {indicator: possible_rows(rules, indicator, parcel, meta) for indicator in stated}
-    possible = {indicator: rows for indicator, rows in possible.items() if rows}
-    if not possible:
-        return []
-    groups: dict[tuple, dict[str, Rule]] = {}
+    # Each standard (GB 50180, a city's 技术规定) is its own set of readings; their limits add
+    # up, so a parcel must fit some reading of every one of them.
+    by_source: dict[str, dict[str, list[Rule]]] = {}
     for indicator, rows in possible.items():
         for rule in rows:
-            groups.setdefault(_row_group(rule), {})[indicator] = rule
+            by_source.setdefault(rule.source.document, {}).setdefault(indicator, []).append(rule)
+    findings = []
+    for rows_by_indicator in by_source.values():
+        findings += _judge(parcel, stated, rows_by_indicator, cite)
+    return findings
+
+
+def _judge(parcel: ParcelRow, stated: dict[str, float], possible: dict[str, list[Rule]],
+           cite: Callable[[str, str, str], Citation]) -> list[Finding]:
+    groups: dict[tuple, dict[str, Rule]] = {}
+    generic: dict[str, Rule] = {}  # rules for every reading (住宅建筑高度不大于80米)
+    for indicator, rows in possible.items():
+        for rule in rows:
+            if _row_group(rule) == _GENERIC:
+                generic[indicator] = rule
+            else:
+                groups.setdefault(_row_group(rule), {})[indicator] = rule
+    groups = {key: {**generic, **group} for key, group in groups.items()} or {_GENERIC: generic}
     if any(all(rule.check(stated[ind]) for ind, rule in group.items())
            for group in groups.values()):
         return []

@@ -39,11 +39,13 @@ def source_text(rule: Rule) -> str:
     return " ".join(parts)
 
 
-def applicable_rules(rules: list[Rule], args: CheckIndicatorArgs) -> list[Rule]:
+def applicable_rules(rules: list[Rule], args: CheckIndicatorArgs,
+                     region: str | None = None) -> list[Rule]:
     """Rules for this indicator whose conditions the arguments meet. A condition the arguments
     leave open (no climate zone given) does not exclude a rule. Rules for the high-density
     alternative layout (表4.0.3) are not applied: the arguments cannot ask for that layout yet,
-    so every block is judged by the main table."""
+    so every block is judged by the main table. A local pack's rules apply only when `region`
+    (the plan's 杭州市西湖区 …) lies in theirs, and then drop the rules they supersede."""
     chosen = []
     for rule in rules:
         c = rule.conditions
@@ -59,8 +61,11 @@ def applicable_rules(rules: list[Rule], args: CheckIndicatorArgs) -> list[Rule]:
             continue
         if c.layout and "standard" not in c.layout:
             continue
+        if c.region and not (region and any(name in region for name in c.region)):
+            continue
         chosen.append(rule)
-    return chosen
+    superseded = {target for rule in chosen for target in rule.supersedes}
+    return [rule for rule in chosen if rule.id not in superseded]
 
 
 def check_indicator(rules: list[Rule], args: CheckIndicatorArgs) -> list[IndicatorVerdict]:
