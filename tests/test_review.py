@@ -228,3 +228,19 @@ def test_indicator_tables_in_layouts_the_generator_does_not_make() -> None:
     rows, _ = read_balance_table(SourceTable(balance, "p.pdf", "用地平衡表"))
     assert [r.is_total for r in rows] == [False, False, True]
     assert rows[-1].area_m2 == pytest.approx(20_000)
+
+
+def test_text_that_contradicts_the_table_is_a_finding(tmp_path: Path,
+                                                      engine: ComplianceEngine) -> None:
+    from eval.sample_plans.tables import PrintedTable
+    from eval.sample_plans.writers import write_docx
+
+    table = PrintedTable("表1 地块控制指标一览表", None,
+                         [["地块编号", "用地代码", "用地面积（公顷）", "容积率", "绿地率(%)"]], [],
+                         [["A-01", "0901", "1.0000", "2.5", "30"],
+                          ["A-02", "0901", "1.0000", "2.0", "30"]])
+    write_docx(tmp_path / "plan.docx", "某某单元控制性详细规划",
+               ["A-01地块容积率不大于3.0，A-02地块绿地率不低于30%。"], [table])
+    report = review_plan(ReviewRequest(tmp_path / "plan.docx"), engine)
+    claims = [f for f in report.findings if f.rule_id == "consistency.text_parcel"]
+    assert [(f.subject, f.value) for f in claims] == [("A-01", 3.0)]

@@ -142,7 +142,36 @@ def extract_plan(extracted: Extracted, file: str) -> tuple[PlanData, list[Findin
             "，指标未能审查", None, None, None, Evidence(file),
             "确认指标表为可复制文字的表格（非图片），表头含“地块编号”等列名"))
     findings += _total_claims(extracted, plan, file)
+    findings += _parcel_claims(extracted, plan, file)
     return plan, findings, used
+
+
+# "A-01地块容积率不大于2.5" — a parcel's indicator stated in the text, checked against the table.
+_PARCEL_CLAIM = re.compile(r"(?P<pid>[A-Za-z]{1,4}[-－]?\d{1,3}(?:[-－]\d{1,2})?)\s*(?:号)?地块"
+                           r"[^。；;\n]{0,16}?(?P<name>容积率|建筑密度|绿地率|建筑限高|建筑高度)"
+                           r"[^0-9。；;\n]{0,8}?(?P<value>\d+(?:\.\d+)?)")
+_CLAIM_FIELDS = {"容积率": "far", "建筑密度": "building_density", "绿地率": "green_ratio",
+                 "建筑限高": "height_limit", "建筑高度": "height_limit"}
+
+
+def _parcel_claims(extracted: Extracted, plan: PlanData, file: str) -> list[Finding]:
+    rows = {normalise(p.parcel_id): p for p in plan.parcels}
+    findings = []
+    for block in extracted.blocks:
+        if block.kind is BlockKind.TABLE:
+            continue
+        for match in _PARCEL_CLAIM.finditer(normalise(block.text)):
+            row = rows.get(match.group("pid").replace("－", "-"))
+            table_value = getattr(row, _CLAIM_FIELDS[match.group("name")]) if row else None
+            stated = float(match.group("value"))
+            if table_value is None or abs(stated - table_value) <= 0.005 * max(1.0, table_value):
+                continue
+            findings.append(Finding(
+                "consistency.text_parcel", "error", "consistency", row.parcel_id,  # type: ignore[union-attr]
+                f"文本称地块 {row.parcel_id} {match.group('name')}为 {match.group('value')}，"  # type: ignore[union-attr]
+                f"指标表为 {table_value:g}", stated, f"{table_value:g}", None,
+                Evidence(file, block.page), "核对文本与地块控制指标表，使二者一致"))
+    return findings
 
 
 def _total_claims(extracted: Extracted, plan: PlanData, file: str) -> list[Finding]:
