@@ -218,7 +218,10 @@ def train_lora(config: TrainConfig, base_model_dir: Path, data_dir: Path, output
     if config.threads:
         torch.set_num_threads(config.threads)
     set_seed(config.seed)
-    tokenizer = AutoTokenizer.from_pretrained(base_model_dir, local_files_only=True)
+    # fix_mistral_regex=False: transformers 4.57.6 warns about a Mistral regex for every
+    # local folder it saved itself, whatever the model; nothing is wrong with Qwen's.
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir, local_files_only=True,
+                                              fix_mistral_regex=False)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     rows = read_examples(train_file)
@@ -319,7 +322,8 @@ def merge_adapter(base_model_dir: Path, adapter_dir: Path, output_dir: Path) -> 
     scratch = output_dir.with_name(output_dir.name + ".partial")
     shutil.rmtree(scratch, ignore_errors=True)
     merged.save_pretrained(scratch)
-    AutoTokenizer.from_pretrained(adapter_dir, local_files_only=True).save_pretrained(scratch)
+    AutoTokenizer.from_pretrained(adapter_dir, local_files_only=True,
+                                  fix_mistral_regex=False).save_pretrained(scratch)
     if output_dir.exists():
         shutil.rmtree(output_dir)
     scratch.rename(output_dir)

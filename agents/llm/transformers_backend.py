@@ -69,7 +69,10 @@ class TransformersBackend:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         try:
-            tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True)
+            # fix_mistral_regex=False silences transformers 4.57.6's false "incorrect regex"
+            # warning, given for every local folder it saved, whatever the model.
+            tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True,
+                                                      fix_mistral_regex=False)
             model = AutoModelForCausalLM.from_pretrained(self.model_dir, local_files_only=True,
                                                          dtype=torch_dtype)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
