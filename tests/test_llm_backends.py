@@ -360,6 +360,20 @@ def test_openai_client_against_a_served_extractive_backend() -> None:
     assert streamed == result.text and result.finish_reason == "stop"
 
 
+def test_bare_json_calls_of_offered_tools_are_accepted() -> None:
+    # What the 0.5B model writes: the right JSON, no tags, sometimes repeated in a list.
+    text = ('1. {"name": "land_use_class", "arguments": {"query": "城镇村道路用地"}} '
+            '2. {"name": "land_use_class", "arguments": {"query": "城镇村道路用地"}}')
+    parsed = parse_tool_calls(text, frozenset({"land_use_class", "get_clause"}))
+    assert [c.to_dict() for c in parsed.calls] == [
+        {"name": "land_use_class", "arguments": {"query": "城镇村道路用地"}}]
+    # Without the tool offered, or naming another tool, it stays prose.
+    assert not parse_tool_calls(text).calls
+    assert not parse_tool_calls(text, frozenset({"get_clause"})).calls
+    prose = '规划条件写明 {"name": "容积率"} 的格式。'
+    assert not parse_tool_calls(prose, frozenset({"land_use_class"})).calls
+
+
 def test_tool_calls_and_options_travel_through_the_server() -> None:
     call = ToolCall("check_far", {"far": 2.5, "limit": 2.0, "地块": "A-01"})
     broken = ToolCall("", {}, raw='{"name": "lookup", "arguments": {')

@@ -63,7 +63,8 @@ class LlamaCppBackend:
             response = self._call(messages, options, stream=False)
         choice = response["choices"][0]
         message = choice.get("message") or {}
-        parsed = parse_tool_calls(message.get("content") or "")
+        parsed = parse_tool_calls(message.get("content") or "",
+                                  frozenset(t.name for t in options.tools))
         calls = [from_openai((c.get("function") or {}).get("name"),
                               (c.get("function") or {}).get("arguments"))
                   for c in message.get("tool_calls") or []] + parsed.calls

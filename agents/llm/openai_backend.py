@@ -48,7 +48,8 @@ class OpenAICompatibleBackend:
             raise BackendError(f"{self.base_url} 返回了空的 choices / the server at "
                                f"{self.base_url} returned no choices")
         choice = response.choices[0]
-        parsed = parse_tool_calls(choice.message.content or "")
+        parsed = parse_tool_calls(choice.message.content or "",
+                                  frozenset(t.name for t in options.tools))
         calls = [from_openai(call.function.name, call.function.arguments)
                  for call in choice.message.tool_calls or []] + parsed.calls
         finish = OPENAI_FINISH.get(choice.finish_reason or "stop", "stop")

@@ -106,7 +106,7 @@ class TransformersBackend:
                  ) -> Completion:
         run = _Run()
         text = "".join(self._generate(messages, options, run))
-        parsed = parse_tool_calls(text)
+        parsed = parse_tool_calls(text, frozenset(t.name for t in options.tools))
         if any(call.valid for call in parsed.calls):
             finish = "tool_calls"
         else:
