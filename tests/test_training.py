@@ -21,7 +21,7 @@ from corpus.ingest import ingest_paths
 from corpus.store import ClauseStore
 from eval.answer_metrics import key_point_hit, score_answer, score_tool_call, summarise
 from tiny_model import make_tiny_model
-from training.questions import questions_for
+from training.questions import in_everyday_words, questions_for
 from training.sft_data import (
     DataConfig,
     SftBuilder,
@@ -120,6 +120,18 @@ def test_conditional_sentences_become_situation_questions() -> None:
     # "情节严重的" leans on the sentence before: not a situation on its own.
     assert all("情节严重" not in q.subject for q in found)
     assert found[-1].kind == "lookup"
+
+
+def test_everyday_questions_leave_the_clauses_wording() -> None:
+    text = "农村村民出卖、出租、赠与住宅后，再申请宅基地的，不予批准。"
+    situation = questions_for("土地管理法", "第六十二条", text, random.Random(0))[0]
+    everyday = in_everyday_words(situation, random.Random(1))
+    assert everyday.key_sentence == situation.key_sentence  # the answer stays verbatim
+    assert everyday.subject == situation.subject
+    for term in ("农村村民", "出卖", "赠与", "住宅"):
+        assert term not in everyday.text
+    lookup = questions_for("土地管理法", "第六十二条", text, random.Random(0))[-1]
+    assert in_everyday_words(lookup, random.Random(1)) == lookup  # by number: unchanged
 
 
 def test_abstentions_never_hold_the_answer(dataset: Path) -> None:

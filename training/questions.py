@@ -6,9 +6,13 @@ the answer's key point, quoted verbatim."""
 
 from __future__ import annotations
 
+import functools
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from importlib.resources import files
+
+import yaml
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！？])|\n")
 _DEFINITION = re.compile(
@@ -98,3 +102,34 @@ def questions_for(law: str, label: str, text: str, rng: random.Random) -> list[Q
         found.append(Question(rng.choice(LOOKUP_TEMPLATES).format(law=law, label=label),
                               "lookup", first, f"《{law}》{label}"))
     return found
+
+
+@functools.cache
+def everyday_words() -> list[tuple[str, tuple[str, ...]]]:
+    """(statute term, everyday forms), longest terms first, from `everyday_words.yaml`."""
+    data = yaml.safe_load((files("training") / "everyday_words.yaml").read_text(encoding="utf-8"))
+    terms = [(term, tuple(forms)) for term, forms in data["terms"].items()]
+    return sorted(terms, key=lambda pair: -len(pair[0]))
+
+
+# Frames that turn a rewritten condition into a question about one's own case.
+EVERYDAY_FRAMES = ("我们这边{condition}，这种情况按规定怎么处理？", "听说{condition}，会怎么样？",
+                   "{condition}，规划上允许吗？会有什么后果？", "想问一下，{condition}，该怎么办？")
+_LAW_PREFIX = re.compile(r"^违反《[^》]+》(?:的)?规定[，,]?")
+
+
+def in_everyday_words(question: Question, rng: random.Random) -> Question:
+    """The same question as someone would ask it about their own case: statute terms replaced
+    by everyday ones, the 违反《…》规定 preamble dropped. The key sentence (the answer) stays
+    verbatim; only the question moves away from the clause's wording."""
+    if question.kind not in ("situation", "rule"):
+        return question
+    subject = _LAW_PREFIX.sub("", question.subject)
+    rewritten = subject
+    for term, forms in everyday_words():
+        if term in rewritten:
+            rewritten = rewritten.replace(term, rng.choice(forms))
+    if rewritten == subject and subject == question.subject:
+        return question  # nothing to rewrite: keep the template question
+    text = rng.choice(EVERYDAY_FRAMES).format(condition=rewritten)
+    return replace(question, text=text)

@@ -40,7 +40,7 @@ from corpus.store import ClauseRecord, ClauseStore, DocumentRecord
 from kg.domain.loader import land_use_by_code, load_rule_packs
 from retrieval.search import Searcher
 from retrieval.units import units_of
-from training.questions import Question, questions_for
+from training.questions import Question, in_everyday_words, questions_for
 from training.tool_traces import (
     ToolTrace,
     clause_trace,
@@ -68,6 +68,8 @@ class DataConfig:
     temporal: int = 40  # which version was in force on a date
     tools: int = 60  # tool-call traces
     eval_share: float = 0.15
+    # Situation and rule questions asked in everyday words instead of the clause's own.
+    everyday_share: float = 0.5
     distractors: int = 3
     as_of: date = field(default_factory=date.today)
 
@@ -318,6 +320,8 @@ class SftBuilder:
             if not questions:
                 continue
             question = questions[0] if self.rng.random() < 0.7 else self.rng.choice(questions)
+            if self.rng.random() < cfg.everyday_share:
+                question = in_everyday_words(question, self.rng)
             answerable = wanted["abstain"] == 0 or (
                 wanted["grounded"] > 0 and self.rng.random() < cfg.grounded / (cfg.grounded + cfg.abstain))
             example = self.grounded(record, clause, question, split, answerable)
