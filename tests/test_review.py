@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from agents.compliance.engine import ComplianceEngine
-from agents.review.conditions import ReviewInputError, read_conditions
+from agents.review.conditions import read_conditions
+from agents.review.errors import ReviewInputError
 from agents.review.pipeline import ReviewRequest, review_plan
 from agents.review.report import write_report
 from app.cli import app

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from agents.compliance.model import Evidence, Finding, Limit, ParcelConditions
 from agents.review.columns import normalise, parse_number
-from corpus.errors import BilingualError
+from agents.review.errors import ReviewInputError
 
 _INDICATOR_KEYS = (("far", r"容积率|far|plot.?ratio|floor.?area.?ratio"),
                    ("density", r"建筑密度|覆盖率|density|coverage"),
@@ -28,10 +28,6 @@ _INDICATOR_KEYS = (("far", r"容积率|far|plot.?ratio|floor.?area.?ratio"),
 _UPPER = re.compile(r"max|upper|上限|最大|不大于|不高于|不超过|≤|<")
 _LOWER = re.compile(r"min|lower|下限|最小|不小于|不低于|≥|>")
 _ID_KEYS = ("地块编号", "地块编码", "编号", "parcel_id", "parcel", "id", "DKBH")
-
-
-class ReviewInputError(BilingualError):
-    """A submitted file cannot be reviewed as given."""
 
 
 def _indicator(key: str) -> str | None:

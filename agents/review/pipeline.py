@@ -24,7 +24,8 @@ from agents.compliance.model import (
 from agents.compliance.spatial import read_parcels, read_zone_layers
 from agents.compliance.vector_files import SUFFIXES
 from agents.review.columns import area_factor, normalise, parse_number
-from agents.review.conditions import ReviewInputError, read_conditions
+from agents.review.conditions import read_conditions
+from agents.review.errors import ReviewInputError
 from agents.review.metadata import plan_metadata
 from agents.review.plan_tables import (
     SourceTable,
