@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents.compliance.model import BalanceRow, Evidence, Finding, ParcelRow
@@ -114,18 +115,31 @@ def _area_factor(column: Column | None, values: list[float], source: SourceTable
     return guess
 
 
-def read_indicator_table(source: SourceTable) -> tuple[list[ParcelRow], list[Finding]] | None:
+def _recognised(source: SourceTable, accept: Callable[[list[Column]], bool]
+                ) -> tuple[dict[str, Column], list[list[str | None]], int] | None:
+    """(columns by field, body rows, leading rows that were header) when `accept` takes the
+    table's recognised columns."""
     headings, extra = column_headings(source.table)
     columns = map_columns(headings, source.table.unit)
-    if not _is_indicator_table(columns):
+    if not accept(columns):
         return None
-    by_field = {c.field: c for c in columns}
-    body = source.table.rows[extra:]
+    return {c.field: c for c in columns}, source.table.rows[extra:], extra
+
+
+def _column_factor(by_field: dict[str, Column], field: str, body: list[list[str | None]],
+                   source: SourceTable, findings: list[Finding], what: str) -> float:
+    raw = [v for row in body if (v := parse_number(_cell(row, by_field.get(field))))]
+    return _area_factor(by_field.get(field), raw, source, findings, what)
+
+
+def read_indicator_table(source: SourceTable) -> tuple[list[ParcelRow], list[Finding]] | None:
+    recognised = _recognised(source, _is_indicator_table)
+    if recognised is None:
+        return None
+    by_field, body, extra = recognised
     findings: list[Finding] = []
-    raw_areas = [v for row in body if (v := parse_number(_cell(row, by_field.get("area"))))]
-    area_factor = _area_factor(by_field.get("area"), raw_areas, source, findings, "用地面积")
-    raw_floor = [v for row in body if (v := parse_number(_cell(row, by_field.get("floor_area"))))]
-    floor_factor = _area_factor(by_field.get("floor_area"), raw_floor, source, findings, "建筑面积")
+    area_factor = _column_factor(by_field, "area", body, source, findings, "用地面积")
+    floor_factor = _column_factor(by_field, "floor_area", body, source, findings, "建筑面积")
     parcels = []
     for i, row in enumerate(body):
         pid = normalise(_cell(row, by_field.get("parcel_id")))
@@ -154,15 +168,12 @@ def read_indicator_table(source: SourceTable) -> tuple[list[ParcelRow], list[Fin
 
 
 def read_balance_table(source: SourceTable) -> tuple[list[BalanceRow], list[Finding]] | None:
-    headings, extra = column_headings(source.table)
-    columns = map_columns(headings, source.table.unit)
-    if not _is_balance_table(columns):
+    recognised = _recognised(source, _is_balance_table)
+    if recognised is None:
         return None
-    by_field = {c.field: c for c in columns}
-    body = source.table.rows[extra:]
+    by_field, body, extra = recognised
     findings: list[Finding] = []
-    raw = [v for row in body if (v := parse_number(_cell(row, by_field.get("area"))))]
-    factor = _area_factor(by_field.get("area"), raw, source, findings, "面积")
+    factor = _column_factor(by_field, "area", body, source, findings, "面积")
     rows = []
     for i, row in enumerate(body):
         code, name = parse_land_use(_cell(row, by_field.get("land_use_code"))

@@ -8,6 +8,7 @@ context, so a citation of a clause the model fetched itself still verifies."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -102,6 +103,11 @@ class Toolbox:
         return {"rows": result.rows, "truncated": result.truncated}
 
     # -- LangChain view and dispatch ---------------------------------------------------------
+    @functools.cached_property
+    def _by_name(self) -> dict[str, StructuredTool]:
+        """Built once per toolbox, not on every call."""
+        return {tool.name: tool for tool in self.tools()}
+
     def tools(self) -> list[StructuredTool]:
         functions = {"search_clauses": (self.search_clauses, SearchClausesArgs),
                      "get_clause": (self.get_clause, GetClauseArgs),
@@ -114,7 +120,7 @@ class Toolbox:
                 for name, (fn, schema) in functions.items()]
 
     def run(self, call: ToolCall) -> ToolResult:
-        tools = {tool.name: tool for tool in self.tools()}
+        tools = self._by_name
         if call.name not in tools:
             return ToolResult(call.name, {}, error=f"没有这个工具 / unknown tool {call.name!r}")
         try:
