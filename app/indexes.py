@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING
 
 from app.graph import graph_built, open_configured_graph
 from app.settings import Settings
@@ -15,6 +16,9 @@ from retrieval.embedding_cache import EmbeddingCache
 from retrieval.embeddings import Embedder, load_embedder
 from retrieval.indexer import IndexBuilder, IndexReport
 from retrieval.search import Searcher
+
+if TYPE_CHECKING:
+    from kg.graph import GraphStore
 
 NO_DENSE = "none"
 
@@ -63,6 +67,35 @@ def open_searcher(config: Settings, store: ClauseStore, use_graph: bool = True
 
             reranker = CrossEncoderReranker(config.reranker_model)
         yield Searcher(store, config.index_dir, _embedder(config, dense), expander, reranker)
+
+
+def load_searcher(config: Settings, store: ClauseStore, graph: GraphStore | None = None,
+                  embedder: Embedder | None = None) -> Searcher | None:
+    """A searcher for a long-running server over the current index generation, or None when
+    no index has been built. `embedder` is reused across reloads (loading it takes seconds)."""
+    if not (config.index_dir / "catalogue.sqlite").exists():
+        return None
+    catalogue = Catalogue(config.index_dir)
+    try:
+        state = catalogue.state()
+    finally:
+        catalogue.close()
+    if state.generation == 0:
+        return None
+    if state.model is not None and embedder is None:
+        embedder = _embedder(config, True)
+    expander = None
+    if graph is not None:
+        from retrieval.expansion import GraphExpander
+
+        expander = GraphExpander(graph)
+    reranker = None
+    if config.reranker_model:
+        from retrieval.rerank import CrossEncoderReranker
+
+        reranker = CrossEncoderReranker(config.reranker_model)
+    return Searcher(store, config.index_dir, embedder if state.model else None, expander,
+                    reranker)
 
 
 @contextmanager

@@ -53,6 +53,14 @@ class Settings(BaseSettings):
                                   "with vLLM --lora-modules guihua=ADAPTER)")
     llm_api_key: SecretStr = Field(SecretStr("none"))
 
+    database_url: str | None = Field(None, description="accounts and audit log: a SQLAlchemy URL "
+                                     "(postgresql+psycopg://…); unset: <data>/app.sqlite")
+    rate_limit: str = Field("120/minute", description="requests per API key (or client address "
+                            "for anonymous callers), e.g. 120/minute")
+    upload_max_mb: int = Field(100, ge=1, description="largest file an upload may be")
+    review_max_pages: int = Field(1000, ge=1, description="longest plan document a review reads")
+    review_workers: int = Field(2, ge=1, le=16, description="reviews run at the same time")
+
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],
                                    init_settings: PydanticBaseSettingsSource,

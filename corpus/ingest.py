@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from corpus.access import DocumentAccess
 from corpus.errors import GuihuaError, IngestError
 from corpus.model import Document, Level
 from corpus.parsers import build_document
@@ -102,7 +103,8 @@ def read_file(path: Path, level: Level | None = None, genre: str | None = None,
 
 def ingest_paths(store: ClauseStore, paths: Iterable[Path], level: Level | None = None,
                  genre: str | None = None, limits: IngestLimits = IngestLimits(),
-                 progress: Progress = no_progress) -> IngestReport:
+                 progress: Progress = no_progress, access: DocumentAccess | None = None
+                 ) -> IngestReport:
     report = IngestReport()
     files: list[Path] = []
     for path in paths:
@@ -113,16 +115,18 @@ def ingest_paths(store: ClauseStore, paths: Iterable[Path], level: Level | None 
         files.extend(iter_source_files([path]))
     for done, path in enumerate(files):
         progress(done, len(files), path.name)
-        report.outcomes.append(_ingest_one(store, path, level, genre, limits))
+        report.outcomes.append(_ingest_one(store, path, level, genre, limits, access))
     progress(len(files), len(files), "")
     return report
 
 
 def _ingest_one(store: ClauseStore, path: Path, level: Level | None, genre: str | None,
-                limits: IngestLimits) -> Outcome:
+                limits: IngestLimits, access: DocumentAccess | None) -> Outcome:
     source = str(path)
     try:
         doc = read_file(path, level, genre, limits)
+        if access is not None:
+            access.apply(doc)
         result = store.put(doc)
     except GuihuaError as exc:
         return Outcome(source, "failed", message=str(exc))

@@ -12,6 +12,7 @@ Each hit says which of these found it (`via`).
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -21,6 +22,7 @@ from typing import Literal
 import numpy as np
 
 from corpus.errors import AmbiguousNameError, GuihuaError, NotFoundError
+from corpus.scoped_store import ScopedStore
 from corpus.lookup import article_value
 from corpus.references import find_references
 from corpus.store import ClauseStore, DocumentRecord
@@ -125,9 +127,21 @@ class Searcher:
         self.expander, self.reranker = expander, reranker
         self._terms = sorted(terms, key=len, reverse=True)  # longest defined term first
         self._cached_query: tuple[str | None, np.ndarray | None] = (None, None)
+        self._hidden: frozenset[str] = frozenset()
 
     def __len__(self) -> int:
         return len(self._clause_ids)
+
+    def scoped(self, store: ScopedStore) -> Searcher:
+        """The same loaded indexes, searching only the documents `store` lets its caller see:
+        hidden ones are never ranked, named, expanded to or mentioned in notes."""
+        view = copy.copy(self)
+        view.store = store
+        view._records = {d: r for d, r in self._records.items() if store.visible(r)}
+        view._hidden = frozenset(self._records) - frozenset(view._records)
+        view._surfaces = _document_surfaces(view._records.values())
+        view._regions = {r.region for r in view._records.values() if r.region}
+        return view
 
     def search(self, query: str, k: int = 10, as_of: date | None = None, mode: Mode = "hybrid",
                levels: frozenset[str] = frozenset(), region: str | None = None,
@@ -138,6 +152,8 @@ class Searcher:
         notes: list[str] = []
 
         def allowed(doc_id: str) -> bool:
+            if doc_id in self._hidden:
+                return False
             reason = keep.reason_to_exclude(self._records[doc_id])
             if reason and reason not in ("level", "region"):
                 excluded[(doc_id, reason)] += 1
@@ -281,9 +297,11 @@ class Searcher:
 
     def _query_vector(self, query: str) -> np.ndarray:
         """Embedding a query is the slowest step of a search: done once per query."""
-        if self._cached_query[0] != query:
-            self._cached_query = (query, self.embedder.embed_query(query))
-        return self._cached_query[1]
+        cached = self._cached_query  # one read: other threads may search at the same time
+        if cached[0] != query:
+            cached = (query, self.embedder.embed_query(query))
+            self._cached_query = cached
+        return cached[1]
 
     def _exists(self, clause_id: str) -> bool:
         try:

@@ -30,6 +30,7 @@ from agents.qa.tool_answers import contradicts, render
 from agents.qa_context import context_from_hits
 from agents.tools.specs import tool_specs
 from agents.tools.toolbox import Toolbox, ToolResult
+from corpus.errors import NotFoundError
 from corpus.store import ClauseStore
 from retrieval.search import Hit, Searcher
 
@@ -193,8 +194,11 @@ class QaAgent:
     def _hits_for(self, clause_ids: tuple[str, ...], day: date) -> list[Hit]:
         hits = []
         for clause_id in clause_ids:
-            clause = self.store.clause(clause_id)
-            record = self.store.document(clause.doc_id)
+            try:  # ids from a client's history: unknown, or not the caller's to see
+                clause = self.store.clause(clause_id)
+                record = self.store.document(clause.doc_id)
+            except NotFoundError:
+                continue
             if not record.in_force_on(day):
                 continue
             hits.append(Hit(clause.id, record.short_name, clause.number, clause.text, 1.0,

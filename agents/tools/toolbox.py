@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -52,13 +53,16 @@ class ToolResult:
 class Toolbox:
     def __init__(self, store: ClauseStore, searcher: Searcher, rules: list[Rule],
                  classes: dict[str, LandUseClass], day: date,
-                 graph: GraphStore | None = None) -> None:
+                 graph: GraphStore | None = None,
+                 graph_rows: Callable[[list[dict]], list[dict]] | None = None) -> None:
+        """`graph_rows`: what a caller may see of a graph query's rows (all, if None)."""
         self.store = store
         self.searcher = searcher
         self.rules = rules
         self.classes = classes
         self.day = day
         self.graph = graph
+        self.graph_rows = graph_rows
         if graph is not None and not graph.read_only:
             raise ValueError("kg_query needs a read-only graph connection")
 
@@ -100,7 +104,8 @@ class Toolbox:
         if self.graph is None:
             return {"error": "知识图谱未连接 / no graph"}
         result = self.graph.query(cypher, max_rows=MAX_GRAPH_ROWS)
-        return {"rows": result.rows, "truncated": result.truncated}
+        rows = self.graph_rows(result.rows) if self.graph_rows else result.rows
+        return {"rows": rows, "truncated": result.truncated}
 
     # -- LangChain view and dispatch ---------------------------------------------------------
     @functools.cached_property

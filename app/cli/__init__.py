@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from app.cli import (  # noqa: F401  (register ask, index, search, review)
+from app.cli import (  # noqa: F401  (register ask, index, search, review, serve)
     ask_commands,
     review_commands,
     search_commands,
+    serve_commands,
 )
 from app.cli.common import err
 from app.cli.corpus_commands import app
@@ -19,6 +20,7 @@ app.add_typer(kg_app, name="kg")
 app.add_typer(eval_app, name="eval")
 app.add_typer(models_app, name="models")
 app.add_typer(train_app, name="train")
+app.add_typer(serve_commands.users_app, name="users")
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from app.cli.common import (
     user_errors,
 )
 from app.indexes import sync_index
+from corpus.access import PUBLIC, DocumentAccess
 from corpus.ingest import (
     IngestReport,
     ingest_embedded_laws,
@@ -95,14 +96,19 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="文件或文件夹 
            level: Annotated[Level | None, typer.Option(help="效力层级 / document level")] = None,
            genre: Annotated[str | None, typer.Option(
                help="statute | standard | case | table | generic（默认自动识别）")] = None,
+           classification: Annotated[str, typer.Option(
+               help="密级：公开 / 内部 / 敏感（决定哪些用户可见）")] = PUBLIC,
+           region: Annotated[str | None, typer.Option(
+               help="所属行政区（名称或代码），用于按地区授权 / the document's region")] = None,
            graph: Annotated[bool, typer.Option(help="同步知识图谱 / update the graph")] = True,
            as_json: JsonFlag = False) -> None:
     """导入文件（重复导入相同文件不做改动，修改后的文件替换旧版本）/ ingest files or folders."""
     config = settings()
     with user_errors(as_json), clause_store(config) as store:
+        access = DocumentAccess(classification, region)
         with progress_bar("导入", not as_json) as progress:
             report = ingest_paths(store, paths, level=level, genre=genre,
-                                  limits=config.limits, progress=progress)
+                                  limits=config.limits, progress=progress, access=access)
         if any(not o.failed for o in report.outcomes):
             if graph:
                 with progress_bar("更新知识图谱", not as_json) as progress:
