@@ -5,80 +5,26 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from app.api.server import create_app
 from app.api.services import Services
-from app.cli.common import sync_graph
-from app.indexes import sync_index
 from app.security.access import Role
 from app.settings import Settings
-from corpus.access import DocumentAccess
-from corpus.ingest import ingest_paths
-from corpus.store import ClauseStore
 from eval.sample_plans.cases import generate_cases
-
-NATIONAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "laws" / "national"
-SECRET_RULE = "临时停车场设置期限不得超过十八个月，到期须恢复原状"
-HANGZHOU_DOC = f"""# 杭州市临时停车场规划管理内部工作细则
-
-第一条　为规范临时停车场规划管理，制定本细则。
-
-第二条　{SECRET_RULE}。
-
-第三条　本细则自2024年1月1日起施行。
-"""
-CONTACT_DOC = """# 某县宅基地审批公示
-
-第一条　申请人王某，身份证号330106198807154321，联系电话13912345678，申请宅基地一处。
-
-第二条　公示期间对宅基地审批有异议的，可以向县自然资源局反映。
-"""
-
+from live_server import SECRET_RULE, build_data_dir, serving
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("api")
-    files = root / "files"
-    files.mkdir()
-    (files / "杭州市临时停车场规划管理内部工作细则.md").write_text(HANGZHOU_DOC, encoding="utf-8")
-    (files / "宅基地审批公示.md").write_text(CONTACT_DOC, encoding="utf-8")
-    config = Settings(data_dir=root / "data")
-    with ClauseStore(config.store_path) as store:
-        report = ingest_paths(store, [NATIONAL / "土地管理法(2019-08-26).md",
-                                      NATIONAL / "城乡规划法(2019-04-23).md",
-                                      files / "宅基地审批公示.md"])
-        internal = ingest_paths(store, [files / "杭州市临时停车场规划管理内部工作细则.md"],
-                                access=DocumentAccess("内部", "杭州市"))
-        assert not report.failures and not internal.failures
-        sync_graph(config, store, lambda *a: None)
-        sync_index(config, store, dense=False)
-    return config.data_dir
-
-
-@pytest.fixture(scope="module")
-def server(data_dir: Path) -> Iterator[tuple[str, Services]]:
-    config = Settings(data_dir=data_dir, upload_max_mb=2, rate_limit="1000/minute")
-    services = Services(config)
-    app = create_app(services)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    port = uv.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", services
-    uv.should_exit = True
-    thread.join(timeout=10)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Services]]:
+    data_dir = build_data_dir(tmp_path_factory.mktemp("api"))
+    services = Services(Settings(data_dir=data_dir, upload_max_mb=2, rate_limit="1000/minute"))
+    with serving(create_app(services)) as url:
+        yield url, services
 
 
 @pytest.fixture(scope="module")

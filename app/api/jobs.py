@@ -3,6 +3,7 @@ request: each runs on a worker thread and is polled by id."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 import uuid
 from collections.abc import Callable
@@ -58,6 +59,12 @@ class JobQueue:
         with self._lock:
             self._jobs[job_id] = job
         return job
+
+    def discard(self, job: Job) -> None:
+        """Forget a job that never started (its uploads were refused) and its files."""
+        with self._lock:
+            self._jobs.pop(job.id, None)
+        shutil.rmtree(job.folder, ignore_errors=True)
 
     def start(self, job: Job, work: Work) -> None:
         self._pool.submit(self._run, job, work)

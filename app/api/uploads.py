@@ -51,6 +51,16 @@ def sniff(path: Path) -> str | None:
     return "json"
 
 
+def check_kind(path: Path, kinds: tuple[str, ...], shown_name: str) -> str:
+    """The file's kind, if it is one of `kinds`; else a 415 naming what was expected."""
+    kind = sniff(path)
+    if kind not in kinds:
+        expected = "、".join(KIND_LABELS.get(k, k) for k in kinds)
+        raise ApiError(415, "unsupported_type", f"{shown_name}: 文件内容不是 {expected} / the "
+                       f"file's content is not one of {', '.join(kinds)}")
+    return kind
+
+
 def _safe_stem(name: str | None, fallback: str) -> str:
     stem = Path(name or "").stem
     stem = re.sub(r"[^\w\u4e00-\u9fff.-]+", "_", stem).strip("._")[:80]
@@ -86,12 +96,11 @@ async def save_upload(upload: UploadFile, folder: Path, fallback: str,
         target = folder / (_safe_stem(upload.filename, fallback) + suffix)
         partial.replace(target)
         return target
-    kind = sniff(partial)
-    if kind not in kinds:
+    try:
+        kind = check_kind(partial, kinds, upload.filename or fallback)
+    except ApiError:
         partial.unlink()
-        expected = "、".join(KIND_LABELS.get(k, k) for k in kinds)
-        raise ApiError(415, "unsupported_type", f"{upload.filename}: 文件内容不是 {expected} / the "
-                       f"file's content is not one of {', '.join(kinds)}")
+        raise
     target = folder / (_safe_stem(upload.filename, fallback) + SUFFIX[kind])
     partial.rename(target)
     return target

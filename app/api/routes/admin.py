@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -11,11 +10,11 @@ from pydantic import BaseModel, Field
 from app.api.auth import requires
 from app.api.errors import ApiError
 from app.api.jobs import Job
+from app.api.library import ingest_upload, remove_from_library
 from app.api.services import Services
 from app.api.uploads import save_upload
 from app.security.access import Principal, Role
 from corpus.access import CLASSIFICATIONS, PUBLIC, DocumentAccess, classification_of
-from corpus.errors import GuihuaError
 from corpus.model import Level
 from corpus.readers.base import Progress
 
@@ -46,32 +45,15 @@ async def ingest(request: Request,
     services: Services = request.app.state.services
     access = DocumentAccess(classification, region or None)
     job = services.jobs.new("ingest", principal.name)
-    upload = await save_upload(file, job.folder, "document", None,
-                               services.config.upload_max_mb << 20)
+    try:
+        upload = await save_upload(file, job.folder, "document", None,
+                                   services.config.upload_max_mb << 20)
+    except ApiError:
+        services.jobs.discard(job)
+        raise
 
     def work(_job: Job, progress: Progress) -> dict:
-        from corpus.ingest import ingest_paths
-        from corpus.store import ClauseStore
-
-        library = services.config.data_dir / "documents"
-        library.mkdir(exist_ok=True)
-        target = library / upload.name
-        backup = target.with_name(target.name + ".previous")
-        with services.write_lock():
-            if target.exists():
-                shutil.copy2(target, backup)
-            shutil.copy2(upload, target)
-            with ClauseStore(services.config.store_path) as writer:  # its own connection
-                report = ingest_paths(writer, [target], level=level,
-                                      limits=services.config.limits, access=access)
-            if report.failures:  # the store is unchanged: put the previous file back too
-                if backup.exists():
-                    backup.replace(target)
-                else:
-                    target.unlink()
-                raise GuihuaError(report.outcomes[0].message)
-            backup.unlink(missing_ok=True)
-            services.after_change(progress)
+        report = ingest_upload(services, upload, access, level, progress)
         return {"outcomes": [o.to_dict() for o in report.outcomes]}
 
     services.jobs.start(job, work)
@@ -81,14 +63,7 @@ async def ingest(request: Request,
 @router.delete("/documents/{doc_id}", summary="删除文档（管理员）/ remove a document")
 def remove(request: Request, doc_id: str,
            principal: Principal = Depends(requires("documents"))) -> dict:
-    from corpus.ingest import remove_document
-    from corpus.store import ClauseStore
-
-    services: Services = request.app.state.services
-    services.store.document(doc_id)  # 404 before anything changes
-    with services.write_lock(), ClauseStore(services.config.store_path) as writer:
-        outcomes = remove_document(writer, doc_id)
-    services.after_change()
+    outcomes = remove_from_library(request.app.state.services, doc_id)
     return {"outcomes": [o.to_dict() for o in outcomes]}
 
 

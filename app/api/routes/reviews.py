@@ -13,11 +13,11 @@ from fastapi.responses import FileResponse
 from app.api.auth import requires
 from app.api.errors import ApiError
 from app.api.jobs import Job
+from app.api.review_jobs import start_review
 from app.api.services import Services
 from app.api.uploads import GEOMETRY_KINDS, PLAN_KINDS, check_page_count, save_upload
-from agents.review.pipeline import ReviewReport, ReviewRequest, review_plan
+from agents.review.pipeline import ReviewReport
 from app.security.access import Principal
-from corpus.readers.base import Progress
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 
@@ -46,23 +46,20 @@ async def submit(request: Request,
     config = services.config
     limit = config.upload_max_mb << 20
     job = services.jobs.new("review", principal.name)
-    plan_path = await save_upload(plan, job.folder, "plan", PLAN_KINDS, limit)
-    check_page_count(plan_path, config.review_max_pages)
-    parcels_path = await save_upload(parcels, job.folder / "parcels", "parcels",
-                                     GEOMETRY_KINDS, limit) if parcels else None
-    zone_paths = tuple([await save_upload(z, job.folder / "zones", f"zones{i}", GEOMETRY_KINDS,
-                                          limit) for i, z in enumerate(zones or [])])
-    conditions_path = await save_upload(conditions, job.folder / "conditions", "conditions",
-                                        ("json",), limit) if conditions else None
-    view = services.view(principal)
-    day = as_of or date.today()
-
-    def work(_job: Job, progress: Progress) -> ReviewReport:
-        request_ = ReviewRequest(plan_path, parcels_path, zone_paths, conditions_path)
-        return review_plan(request_, services.engine(view, day), progress=progress,
-                           searcher=view.searcher, day=day)
-
-    services.jobs.start(job, work)
+    try:
+        plan_path = await save_upload(plan, job.folder, "plan", PLAN_KINDS, limit)
+        check_page_count(plan_path, config.review_max_pages)
+        parcels_path = await save_upload(parcels, job.folder / "parcels", "parcels",
+                                         GEOMETRY_KINDS, limit) if parcels else None
+        zone_paths = tuple([await save_upload(z, job.folder / "zones", f"zones{i}", GEOMETRY_KINDS,
+                                              limit) for i, z in enumerate(zones or [])])
+        conditions_path = await save_upload(conditions, job.folder / "conditions", "conditions",
+                                            ("json",), limit) if conditions else None
+    except ApiError:
+        services.jobs.discard(job)
+        raise
+    start_review(services, principal, job, plan_path, parcels_path, zone_paths,
+                 conditions_path, as_of or date.today())
     return {**job.to_dict(), "links": _links(job)}
 
 
