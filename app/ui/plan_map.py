@@ -1,8 +1,9 @@
 """The review map: parcels coloured by their worst finding, over the 三区三线 layers, as SVG drawn
-straight from the projected geometry (metres), so it needs no tiles and works offline."""
+straight from the geometry, so it needs no map tiles and works offline."""
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from shapely.geometry import MultiPolygon, Polygon
@@ -31,19 +32,23 @@ def worst_by_parcel(findings: list[dict]) -> dict[str, str]:
 
 
 class _Frame:
-    """Projected metres → SVG pixels (y flipped: north up)."""
+    """Map coordinates → SVG pixels, north up. Lon/lat (CGCS2000 geographic) is drawn with the
+    east-west scale shrunk by cos(latitude), so shapes keep their proportions."""
 
     def __init__(self, geometries: list[BaseGeometry]) -> None:
-        xs = [g.bounds for g in geometries if not g.is_empty]
-        self.minx = min(b[0] for b in xs)
-        self.miny = min(b[1] for b in xs)
-        maxx, self.maxy = max(b[2] for b in xs), max(b[3] for b in xs)
-        span = max(maxx - self.minx, self.maxy - self.miny, 1.0)
+        bounds = [g.bounds for g in geometries if not g.is_empty]
+        self.minx = min(b[0] for b in bounds)
+        self.miny = min(b[1] for b in bounds)
+        maxx, self.maxy = max(b[2] for b in bounds), max(b[3] for b in bounds)
+        geographic = -180 <= self.minx and maxx <= 180 and -90 <= self.miny and self.maxy <= 90
+        self.x_factor = math.cos(math.radians((self.miny + self.maxy) / 2)) if geographic else 1.0
+        span = max((maxx - self.minx) * self.x_factor, self.maxy - self.miny, 1e-9)
         self.scale = (WIDTH - 2 * MARGIN) / span
         self.height = (self.maxy - self.miny) * self.scale + 2 * MARGIN
 
     def point(self, x: float, y: float) -> str:
-        return f"{MARGIN + (x - self.minx) * self.scale:.1f},{MARGIN + (self.maxy - y) * self.scale:.1f}"
+        return (f"{MARGIN + (x - self.minx) * self.x_factor * self.scale:.1f},"
+                f"{MARGIN + (self.maxy - y) * self.scale:.1f}")
 
     def path(self, geometry: BaseGeometry) -> str:
         polygons = geometry.geoms if isinstance(geometry, MultiPolygon) else \
@@ -80,9 +85,10 @@ def plan_map_svg(parcels: list[ParcelShape], zones: list[ZoneLayer],
             f'{escape(parcel.parcel_id)}</text></g>')
     legend = " ".join(f'<span style="color:{PARCEL_COLOURS[k]}">■ {v}</span>'
                       for k, v in PARCEL_LABELS.items())
-    legend += " " + " ".join(f'<span>{"┅" if style[2] else "■"} {name}</span>'
-                             for name, style in ZONE_STYLES.items()
-                             if any(z.line == name for z in zones))
+    legend += " " + " ".join(
+        f'<span style="color:{"#7b3fa0" if dash else fill}">{"┅" if dash else "■"} {name}</span>'
+        for name, (fill, _opacity, dash) in ZONE_STYLES.items()
+        if any(z.line == name for z in zones))
     return (f'<div class="gh-map"><svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" '
             f'height="{frame.height:.0f}" viewBox="0 0 {WIDTH} {frame.height:.0f}" '
             f'role="img" aria-label="地块审查结果图">{"".join(shapes)}</svg>'
