@@ -37,6 +37,19 @@ CONTACT_DOC = """# 某县宅基地审批公示
 """
 
 
+@contextmanager
+def server_data(root: Path) -> Iterator[Path]:
+    """Clause store, keyword index and graph for a test server; the embedded graph server is
+    stopped afterwards."""
+    from kg.connect import embedded_server
+
+    data_dir = build_data_dir(root)
+    try:
+        yield data_dir
+    finally:
+        embedded_server(data_dir).stop()
+
+
 def build_data_dir(root: Path) -> Path:
     """Clause store, keyword index and graph for the test server."""
     files = root / "files"

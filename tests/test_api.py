@@ -17,14 +17,15 @@ from app.api.services import Services
 from app.security.access import Role
 from app.settings import Settings
 from eval.sample_plans.cases import generate_cases
-from live_server import SECRET_RULE, build_data_dir, serving
+from live_server import SECRET_RULE, serving, server_data
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Services]]:
-    data_dir = build_data_dir(tmp_path_factory.mktemp("api"))
-    services = Services(Settings(data_dir=data_dir, upload_max_mb=2, rate_limit="1000/minute"))
-    with serving(create_app(services)) as url:
-        yield url, services
+    with server_data(tmp_path_factory.mktemp("api")) as data_dir:
+        services = Services(Settings(data_dir=data_dir, upload_max_mb=2,
+                                     rate_limit="1000/minute"))
+        with serving(create_app(services)) as url:
+            yield url, services
 
 
 @pytest.fixture(scope="module")

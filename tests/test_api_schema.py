@@ -14,17 +14,18 @@ from app.api.server import create_app
 from app.api.services import Services
 from app.security.access import Role
 from app.settings import Settings
-from live_server import build_data_dir, serving
+from live_server import serving, server_data
 
 
 @pytest.fixture(scope="module")
 def admin_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Services]]:
-    services = Services(Settings(data_dir=build_data_dir(tmp_path_factory.mktemp("fuzz")),
-                                 rate_limit="100000/minute", upload_max_mb=1))
-    services.accounts.add_user("fuzz-admin", Role.ADMIN, None, "敏感")
-    key = services.accounts.issue_key("fuzz-admin")
-    with serving(create_app(services)) as url:
-        yield url, key, services
+    with server_data(tmp_path_factory.mktemp("fuzz")) as data_dir:
+        services = Services(Settings(data_dir=data_dir, rate_limit="100000/minute",
+                                     upload_max_mb=1))
+        services.accounts.add_user("fuzz-admin", Role.ADMIN, None, "敏感")
+        key = services.accounts.issue_key("fuzz-admin")
+        with serving(create_app(services)) as url:
+            yield url, key, services
 
 
 def test_no_server_errors(admin_site: tuple[str, str, Services]) -> None:

@@ -17,7 +17,7 @@ from app.security.access import Role
 from app.settings import Settings
 from app.ui.mount import mount_ui
 from eval.sample_plans.cases import generate_cases
-from live_server import SECRET_RULE, build_data_dir, serving
+from live_server import SECRET_RULE, serving, server_data
 
 CHROMIUM = shutil.which("chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "ui"
@@ -31,10 +31,12 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is installed 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    services = Services(Settings(data_dir=build_data_dir(tmp_path_factory.mktemp("ui"))))
-    services.accounts.add_user("审查员甲", Role.REVIEWER, "杭州市", "内部", password="review-pass-1")
-    with serving(mount_ui(create_app(services))) as url:
-        yield url
+    with server_data(tmp_path_factory.mktemp("ui")) as data_dir:
+        services = Services(Settings(data_dir=data_dir))
+        services.accounts.add_user("审查员甲", Role.REVIEWER, "杭州市", "内部",
+                                   password="review-pass-1")
+        with serving(mount_ui(create_app(services))) as url:
+            yield url
 
 
 @pytest.fixture(scope="module")
