@@ -154,3 +154,16 @@ def postgres() -> Iterator[str]:
 
 def test_accounts_and_audit_on_postgresql(postgres: str) -> None:
     _exercise(postgres)
+
+
+def test_rate_limit_per_caller() -> None:
+    from app.api.auth import RateLimit
+    from app.api.errors import ApiError
+
+    limit = RateLimit("2/minute")
+    limit.check("a")
+    limit.check("a")
+    limit.check("b")  # another caller has its own allowance
+    with pytest.raises(ApiError) as refused:
+        limit.check("a")
+    assert refused.value.status == 429 and "2 per 1 minute" in refused.value.message

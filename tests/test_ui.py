@@ -62,6 +62,7 @@ def page(browser, site: str):  # type: ignore[no-untyped-def]
 
 
 def test_ask_and_open_a_citation(page) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#gh-as-of input", "2024-05-01")
     page.fill("#gh-question textarea", "农村村民一户能拥有几处宅基地？")
     page.click("#gh-ask")
     citation = page.locator("#gh-chat .gh-citation").first
@@ -71,6 +72,7 @@ def test_ask_and_open_a_citation(page) -> None:  # type: ignore[no-untyped-def]
     body = citation.locator(".gh-clause")
     body.wait_for(state="visible")
     assert "一户只能拥有一处宅基地" in body.inner_text() and "现行有效" in body.inner_text()
+    assert "依据 2024-05-01 有效的条文" in page.inner_text("#gh-chat")  # the date picked
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
     # The public never sees the internal Hangzhou rule, whatever it asks.
     page.fill("#gh-question textarea", "杭州市临时停车场设置期限最长多久？")

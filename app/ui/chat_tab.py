@@ -19,13 +19,18 @@ _SENTENCE = re.compile(r"[^。；！？\n]*[。；！？\n]?")
 
 
 def parse_day(text: str | None) -> date | None:
-    text = (text or "").strip()
+    text = (text or "").strip()[:10]
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
         raise gr.Error(f"日期格式应为 YYYY-MM-DD：{text}") from None
+
+
+def date_picker(label: str, elem_id: str | None = None) -> gr.DateTime:
+    """A calendar date (no time) that hands its value over as YYYY-MM-DD."""
+    return gr.DateTime(label=label, include_time=False, type="string", scale=1, elem_id=elem_id)
 
 
 def build_chat_tab(services: Services, principal: gr.State) -> None:
@@ -37,8 +42,7 @@ def build_chat_tab(services: Services, principal: gr.State) -> None:
         with gr.Row():
             question = gr.Textbox(label="问题", placeholder="例如：农村村民一户能拥有几处宅基地？",
                                   scale=5, elem_id="gh-question")
-            as_of = gr.Textbox(label="依据日期", placeholder="YYYY-MM-DD（默认今天）", scale=1,
-                               elem_id="gh-as-of")
+            as_of = date_picker("依据日期（默认今天）", "gh-as-of")
         with gr.Row():
             send = gr.Button("提问", variant="primary", elem_id="gh-ask")
             clear = gr.Button("新对话")

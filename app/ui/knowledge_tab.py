@@ -10,7 +10,7 @@ import gradio as gr
 from app.api.routes.clauses import shown
 from app.api.services import Services
 from app.security.access import Principal
-from app.ui.chat_tab import parse_day
+from app.ui.chat_tab import date_picker, parse_day
 from app.ui.graph_picture import neighbourhood_svg
 from app.ui.render import citation_html
 from app.ui.session import audit
@@ -28,7 +28,7 @@ def build_knowledge_tab(services: Services, principal: gr.State) -> None:
         with gr.Row():
             query = gr.Textbox(label="检索条文", placeholder="例如：永久基本农田 占用 审批",
                                scale=4, elem_id="gh-search")
-            as_of = gr.Textbox(label="有效日期", placeholder="YYYY-MM-DD（默认今天）", scale=1)
+            as_of = date_picker("有效日期（默认今天）")
             go = gr.Button("检索", variant="primary", elem_id="gh-search-go")
         results = gr.Dataframe(headers=RESULT_COLUMNS, label="检索结果", wrap=True,
                                interactive=False, elem_id="gh-search-results")

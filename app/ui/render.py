@@ -24,7 +24,8 @@ def citation_html(citation: dict, status: str | None = None) -> str:
 
 def answer_html(answer: QaAnswer) -> str:
     body = escape(answer.answer).replace("\n", "<br>")
-    parts = [f'<div class="gh-answer">{body}</div>']
+    parts = [f'<div class="gh-answer">{body}</div>',
+             f'<div class="gh-meta">依据 {answer.as_of.isoformat()} 有效的条文</div>']
     if answer.citations:
         parts.append('<div class="gh-sources"><b>依据（点击查看原文）</b>')
         parts += [citation_html(c.to_dict(), "现行有效") for c in answer.citations]

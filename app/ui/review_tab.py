@@ -19,7 +19,7 @@ from app.api.review_jobs import start_review
 from app.api.services import Services
 from app.api.uploads import GEOMETRY_KINDS, PLAN_KINDS, SUFFIX, check_kind, check_page_count
 from app.security.access import Principal
-from app.ui.chat_tab import parse_day
+from app.ui.chat_tab import date_picker, parse_day
 from app.ui.plan_map import plan_map_svg, worst_by_parcel
 from app.ui.render import FINDING_COLUMNS, finding_rows, summary_html
 from app.ui.session import audit
@@ -65,7 +65,7 @@ def build_review_tab(services: Services, principal: gr.State) -> None:
                             elem_id="gh-zones")
             conditions = gr.File(label="规划条件 JSON（可选）", elem_id="gh-conditions")
         with gr.Row():
-            as_of = gr.Textbox(label="审查依据日期", placeholder="YYYY-MM-DD（默认今天）")
+            as_of = date_picker("审查依据日期（默认今天）")
             start = gr.Button("开始审查", variant="primary", elem_id="gh-review-start")
         summary = gr.HTML(elem_id="gh-review-summary")
         with gr.Row():
