@@ -318,6 +318,7 @@ class ScriptedBackend:
     """Answers with fixed text and tool calls, and remembers what it was asked."""
 
     name = "scripted"
+    calls_tools = True
 
     def __init__(self, text: str, tool_calls: list[ToolCall]) -> None:
         self.text, self.tool_calls = text, tool_calls

@@ -190,6 +190,7 @@ class ScriptedModel:
     writing an unparsable call): no real model can be made to do that on demand."""
 
     name = "scripted"
+    calls_tools = True
 
     def __init__(self, replies: list[Completion]) -> None:
         self.replies = replies

@@ -80,6 +80,9 @@ class ChatBackend(Protocol):
     (tool calls, if any, are only in `complete`'s result)."""
 
     name: str
+    # Whether the backend can choose a tool itself; without (extractive mode) the QA agent
+    # routes by the question's wording.
+    calls_tools: bool
 
     def complete(self, messages: list[Message], options: GenerationOptions = GenerationOptions()
                  ) -> Completion: ...

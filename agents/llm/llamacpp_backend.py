@@ -29,6 +29,8 @@ class LlamaCppBackend:
 
     `n_ctx` bounds prompt plus answer in tokens; `threads` None lets llama.cpp choose."""
 
+    calls_tools = True
+
     def __init__(self, gguf_path: Path, n_ctx: int = 4096, threads: int | None = None,
                  name: str | None = None) -> None:
         self.gguf_path = Path(gguf_path)

@@ -31,6 +31,8 @@ class OpenAICompatibleBackend:
     `base_url` is the API root including `/v1` (e.g. http://127.0.0.1:8000/v1); `model` is the
     name the server serves. `max_retries` retries connection failures and 5xx answers."""
 
+    calls_tools = True
+
     def __init__(self, base_url: str, model: str, api_key: str = "none",
                  timeout: float = 120.0, max_retries: int = 2) -> None:
         self.base_url = base_url

@@ -38,6 +38,8 @@ class TransformersBackend:
 
     `threads` sets torch's (process-wide) CPU thread count; None keeps torch's default."""
 
+    calls_tools = True
+
     def __init__(self, model_dir: Path, adapter_dir: Path | None = None,
                  dtype: Dtype = "float32", threads: int | None = None,
                  name: str | None = None) -> None:

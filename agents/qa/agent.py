@@ -132,11 +132,7 @@ class QaAgent:
     def messages(self, question: str, context: list[ContextClause], as_of: date | None,
                  history: list[Turn]) -> list[Message]:
         system, user = build_messages(question, context, as_of)
-        earlier: list[Message] = []
-        for turn in history[-3:]:  # a small model's context is short: the last few turns
-            earlier += [Message(role="user", content=turn.question),
-                        Message(role="assistant", content=turn.answer)]
-        return [system, *earlier, user]
+        return [system, *_earlier_turns(history), user]
 
     def _ask_with_tools(self, question: str, day: date, as_of: date | None,
                         history: list[Turn]) -> QaAnswer:
@@ -145,16 +141,13 @@ class QaAgent:
         result. A backend that cannot call tools — or a model that does not — gets the call
         the question's wording asks for; a verdict the model contradicts is replaced."""
         assert self.toolbox is not None
-        messages: list[Message] = [Message(role="system", content=SYSTEM_PROMPT)]
-        for turn in history[-3:]:
-            messages += [Message(role="user", content=turn.question),
-                         Message(role="assistant", content=turn.answer)]
-        messages.append(Message(role="user", content=question))
+        messages = [Message(role="system", content=SYSTEM_PROMPT), *_earlier_turns(history),
+                    Message(role="user", content=question)]
         options = GenerationOptions(max_tokens=self.max_tokens, temperature=0.0,
                                     tools=tool_specs())
         runs: list[tuple[ToolCall, ToolResult]] = []
         text = ""
-        if getattr(self.backend, "calls_tools", True):
+        if self.backend.calls_tools:
             for _ in range(MAX_TOOL_ROUNDS):
                 completion = self.backend.complete(messages, options)
                 text = completion.text
@@ -218,3 +211,11 @@ class QaAgent:
             reason = grounded.text if grounded.text.startswith(ABSTAIN_PREFIX) else NOT_FOUND
             answer.answer, answer.citations, answer.closest = reason, [], hits
         return answer
+
+
+def _earlier_turns(history: list[Turn]) -> list[Message]:
+    """The conversation so far, as messages; a small model's context is short, so only the last
+    few turns."""
+    return [message for turn in history[-3:]
+            for message in (Message(role="user", content=turn.question),
+                            Message(role="assistant", content=turn.answer))]
