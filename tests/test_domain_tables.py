@@ -262,6 +262,24 @@ def test_indicators_required_set_and_units() -> None:
         assert ind.source.document and (ind.source.number or ind.source.clause), ind.id
 
 
+def test_assessment_catalogue_covers_the_core_indicators(tmp_path: Path) -> None:
+    assessed = {i.name: i.assessment for i in load_indicators() if i.assessment}
+    for name in ("耕地保有量", "永久基本农田保护面积", "生态保护红线面积", "城镇开发边界面积",
+                 "城镇开发边界扩展倍数", "人均城镇建设用地面积", "城乡建设用地面积",
+                 "单位GDP建设用地使用面积下降", "林地保有量", "湿地面积", "用水总量",
+                 "城镇开发边界内建设用地比例", "新增建设用地占用耕地面积"):
+        assert name in assessed, name
+    assert assessed["耕地保有量"].kind == "约束性" and assessed["耕地保有量"].direction == "higher"
+    assert assessed["用水总量"].compute.method == "statistic"
+    # An operand that names no assessment indicator is refused on load.
+    broken = (tmp_path / "indicators.yaml")
+    text = (data_dir() / "indicators.yaml").read_text(encoding="utf-8")
+    broken.write_text(text.replace("numerator: urban_construction_land,",
+                                   "numerator: no_such_indicator,"), encoding="utf-8")
+    with pytest.raises(DomainDataError, match="no_such_indicator"):
+        load_indicators(broken)
+
+
 # ================================================================ 规则包
 
 

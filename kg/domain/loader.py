@@ -225,6 +225,13 @@ def _load_indicator_file(path: Path | Traversable) -> IndicatorFile:
         if ind.id in seen:
             raise DomainDataError(path, f"indicators[{i}](id={ind.id}).id", "duplicate indicator id")
         seen.add(ind.id)
+    for i, ind in enumerate(doc.indicators):
+        compute = ind.assessment.compute if ind.assessment else None
+        for operand in (compute.numerator, compute.denominator) if compute else ():
+            if operand and not operand.startswith("stat:") and not any(
+                    other.id == operand and other.assessment for other in doc.indicators):
+                raise DomainDataError(path, f"indicators[{i}](id={ind.id}).assessment.compute",
+                                      f"{operand!r} is not an assessment indicator")
     return doc
 
 

@@ -138,6 +138,57 @@ class ZoneFile(_Frozen):
 # ---------------------------------------------------------------- 指标
 
 
+PlanLevel = Literal["国家", "省", "市", "县", "乡镇"]
+
+
+class Computation(_Frozen):
+    """How an assessment indicator is computed from a region's inputs (agents/assessment):
+
+    - `land_area`: survey polygons whose 用地用海 code starts with one of `codes` (or every
+      construction class, `construction: true`), optionally only 城镇, 村庄 or the part inside
+      the 城镇开发边界 (`setting`);
+    - `zone_area`: the area of one 三区三线 layer (`zone`) within the region;
+    - `quotient`: `numerator` / `denominator` × `factor`; each operand an indicator id or
+      `stat:<column>` of the statistics table;
+    - `statistic`: a column of the statistics table;
+    - `decline`: how far `numerator`/`denominator` fell against the base year, in %;
+    - `converted_area`: land that was `codes` in the base survey and is construction land now.
+    """
+
+    method: Literal["land_area", "zone_area", "quotient", "statistic", "decline",
+                    "converted_area"]
+    codes: tuple[str, ...] = ()
+    construction: bool = False
+    setting: Literal["城镇", "村庄", "城镇开发边界内"] | None = None
+    zone: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    factor: float = 1.0
+    column: str | None = None
+
+    @model_validator(mode="after")
+    def _operands(self) -> Computation:
+        needs = {"land_area": bool(self.codes) or self.construction,
+                 "zone_area": self.zone is not None,
+                 "quotient": bool(self.numerator and self.denominator),
+                 "decline": bool(self.numerator and self.denominator),
+                 "statistic": self.column is not None,
+                 "converted_area": bool(self.codes)}
+        if not needs[self.method]:
+            raise ValueError(f"{self.method} is missing its operands")
+        return self
+
+
+class Assessment(_Frozen):
+    """An indicator's part in 体检评估: 约束性 or 预期性, which way is better, the plan levels
+    that set it, and how guihua computes it."""
+
+    kind: Literal["约束性", "预期性"]
+    direction: Literal["higher", "lower"]  # which way is better
+    levels: tuple[PlanLevel, ...] = Field(min_length=1)
+    compute: Computation
+
+
 class Indicator(_Frozen):
     id: Identifier
     name: str = Field(min_length=1)
@@ -147,6 +198,7 @@ class Indicator(_Frozen):
     formula: str | None = None
     source: SourceRef
     note: str | None = None
+    assessment: Assessment | None = None
 
 
 class IndicatorFile(_Frozen):
