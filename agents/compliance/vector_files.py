@@ -30,7 +30,7 @@ _CGCS2000 = CRS.from_epsg(CGCS2000)
 _WGS84_DATUM = "World Geodetic System 1984"
 
 
-def _declared_crs(crs: Any, where: str) -> CRS | None:
+def declared_crs(crs: Any, where: str) -> CRS | None:
     if crs in (None, ""):
         return None
     if isinstance(crs, dict):  # a GeoJSON 2008 crs member
@@ -42,7 +42,7 @@ def _declared_crs(crs: Any, where: str) -> CRS | None:
                        "recognised", f"{where}: {crs!r}") from err
 
 
-def _transformer(crs: CRS | None, where: str, notes: list[str]) -> Transformer | None:
+def cgcs2000_transformer(crs: CRS | None, where: str, notes: list[str]) -> Transformer | None:
     """None when the coordinates are already CGCS2000 lon/lat (or taken to be)."""
     if crs is None:
         notes.append(f"{where} 未声明坐标系，按 CGCS2000 经纬度（EPSG:4490）读取")
@@ -51,7 +51,7 @@ def _transformer(crs: CRS | None, where: str, notes: list[str]) -> Transformer |
     datum = geodetic.datum.name if geodetic else ""
     if crs.is_geographic and (crs.equals(_CGCS2000) or "2000" in datum):
         return None
-    if crs.is_geographic and datum == _WGS84_DATUM:
+    if crs.is_geographic and datum.startswith(_WGS84_DATUM):  # "… 1984 ensemble" too
         notes.append(f"{where} 为 WGS 84 经纬度，按 CGCS2000 处理（两者相差厘米级）")
         return None
     if crs.is_projected and geodetic is not None and (
@@ -64,7 +64,7 @@ def _transformer(crs: CRS | None, where: str, notes: list[str]) -> Transformer |
                    "convert to CGCS2000 with the local parameters first")
 
 
-def _check_in_china(geoms: list[Any], crs: CRS | None, where: str) -> None:
+def check_in_china(geoms: list[Any], crs: CRS | None, where: str) -> None:
     present = [g for g in geoms if g is not None and not g.is_empty]
     if not present:
         return  # nothing drawn: the feature reader reports each missing geometry
@@ -82,25 +82,37 @@ def _check_in_china(geoms: list[Any], crs: CRS | None, where: str) -> None:
                        "reproject to EPSG:4490, or declare the projected system actually used")
 
 
-def _from_ogr(path: Path) -> tuple[list[dict], CRS | None]:
-    from pyogrio.raw import read
-
-    encoding = None
+def ogr_encoding(path: Path) -> str | None:
+    """GBK for a Shapefile (or zip of one) without a .cpg; GDAL's own choice otherwise."""
     if path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists():
-        encoding = "GBK"
-    elif path.suffix.lower() == ".zip":
+        return "GBK"
+    if path.suffix.lower() == ".zip":
         with zipfile.ZipFile(path) as archive:
             names = [n.lower() for n in archive.namelist()]
         if not any(n.endswith(".shp") for n in names):
             raise FeatureError("压缩包中没有 Shapefile", "the zip holds no Shapefile", path.name)
         if not any(n.endswith(".cpg") for n in names):
-            encoding = "GBK"
+            return "GBK"
+    return None
+
+
+def read_ogr(path: Path) -> tuple[dict, Any, list[Any]]:
+    """GDAL's raw read: (meta, WKB geometries, field arrays), errors made bilingual."""
+    from pyogrio.raw import read
+
     try:
-        meta, _, geometry, field_data = read(path, encoding=encoding)
+        meta, _, geometry, field_data = read(path, encoding=ogr_encoding(path))
+    except FeatureError:
+        raise
     except Exception as err:  # GDAL raises many kinds; all mean "cannot read this file"
         raise FeatureError("无法读取空间数据文件", "cannot read the spatial data file",
                            f"{path.name}: {err}") from err
-    crs = _declared_crs(meta.get("crs"), path.name)
+    return meta, geometry, field_data
+
+
+def _from_ogr(path: Path) -> tuple[list[dict], CRS | None]:
+    meta, geometry, field_data = read_ogr(path)
+    crs = declared_crs(meta.get("crs"), path.name)
     names = list(meta["fields"])
     features = []
     for i, wkb in enumerate(geometry):
@@ -129,14 +141,14 @@ def load_feature_collection(path: Path) -> tuple[dict, list[str]]:
         if not isinstance(doc, dict):
             raise FeatureError("GeoJSON 顶层必须是对象", "GeoJSON top level must be an object",
                                path.name)
-        crs = _declared_crs(doc.pop("crs", None), path.name)
+        crs = declared_crs(doc.pop("crs", None), path.name)
         features = doc.get("features") if doc.get("type") == "FeatureCollection" else [doc]
     else:
         features, crs = _from_ogr(path)
     if crs is None and suffix in (".geojson", ".json"):
         transformer = None  # GeoJSON without crs is lon/lat by definition: no note needed
     else:
-        transformer = _transformer(crs, path.name, notes)
+        transformer = cgcs2000_transformer(crs, path.name, notes)
     shapes = []
     for feature in features or []:
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
@@ -153,5 +165,5 @@ def load_feature_collection(path: Path) -> tuple[dict, list[str]]:
             geom = shapely.transform(geom, transformer.transform, interleaved=False)
             feature["geometry"] = shapely.geometry.mapping(geom)
         shapes.append(geom)
-    _check_in_china(shapes, crs, path.name)
+    check_in_china(shapes, crs, path.name)
     return {"type": "FeatureCollection", "features": features or []}, notes

@@ -149,7 +149,8 @@ class Computation(_Frozen):
       the 城镇开发边界 (`setting`);
     - `zone_area`: the area of one 三区三线 layer (`zone`) within the region;
     - `quotient`: `numerator` / `denominator` × `factor`; each operand an indicator id or
-      `stat:<column>` of the statistics table;
+      `stat:<column>` of the statistics table; `base_denominator`: the denominator's base-year
+      value;
     - `statistic`: a column of the statistics table;
     - `decline`: how far `numerator`/`denominator` fell against the base year, in %;
     - `converted_area`: land that was `codes` in the base survey and is construction land now.
@@ -164,6 +165,7 @@ class Computation(_Frozen):
     numerator: str | None = None
     denominator: str | None = None
     factor: float = 1.0
+    base_denominator: bool = False  # the denominator as of the base year (扩展倍数)
     column: str | None = None
 
     @model_validator(mode="after")

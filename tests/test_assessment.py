@@ -1,0 +1,115 @@
+"""Assessment indicators on a generated county, checked against areas computed independently
+here (geodesic polygon areas with pyproj.Geod, cell by cell) and the statistics as written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyproj import Geod
+
+from agents.assessment.compute import IndicatorCalculator, IndicatorValue, YearInputs
+from agents.assessment.layers import read_survey, read_zones
+from agents.assessment.statistics import read_statistics
+from eval.sample_region import (
+    RegionSpec,
+    base_code,
+    cell,
+    converted_cells,
+    first_town_column,
+    statistics_rows,
+    write_region,
+    zone_boxes,
+)
+
+SPEC = RegionSpec(rows=24, cols=30, converted=9)
+GEOD = Geod(ellps="GRS80")  # CGCS2000's ellipsoid, to well below a square metre here
+
+
+def _hm2(shape) -> float:  # type: ignore[no-untyped-def]
+    return abs(GEOD.geometry_area_perimeter(shape)[0]) / 10_000
+
+
+@pytest.fixture(scope="module")
+def values(tmp_path_factory: pytest.TempPathFactory) -> dict[str, IndicatorValue]:
+    paths = write_region(tmp_path_factory.mktemp("region"), SPEC)
+    zones, _ = read_zones([paths["zones"]])
+    stats = read_statistics(paths["statistics"])
+    current = YearInputs(SPEC.year, read_survey(paths[f"survey_{SPEC.year}"]), zones,
+                         stats[("样例县", SPEC.year)])
+    base = YearInputs(SPEC.base_year, read_survey(paths[f"survey_{SPEC.base_year}"]), zones,
+                      stats[("样例县", SPEC.base_year)])
+    return {v.id: v for v in IndicatorCalculator(current, base).all()}
+
+
+def _expected() -> dict[str, float]:
+    converted = set(converted_cells(SPEC))
+    town_from = first_town_column(SPEC)
+    area: dict[str, float] = {}
+
+    def add(key: str, value: float) -> None:
+        area[key] = area.get(key, 0.0) + value
+    for row in range(SPEC.rows):
+        for col in range(SPEC.cols):
+            size, code = _hm2(cell(SPEC, row, col)), base_code(SPEC, row, col)
+            now = "0701" if (row, col) in converted else code
+            add("farmland_now", size * now.startswith("01"))
+            add("forest", size * now.startswith("03"))
+            add("wetland", size * now.startswith("05"))
+            construction_now = now[:2] in ("07", "08", "09", "12")
+            construction_then = code[:2] in ("07", "08", "09", "12")
+            add("construction_now", size * construction_now)
+            add("construction_then", size * construction_then)
+            add("urban_now", size * (construction_now and col >= town_from))
+            add("urban_then", size * (construction_then and col >= town_from))
+            add("converted", size * ((row, col) in converted))
+    zones = {line: _hm2(shape) for line, shape in zone_boxes(SPEC).items()}
+    then, now = statistics_rows(SPEC)
+    return {
+        "cultivated_land_retention": area["farmland_now"],
+        "permanent_basic_farmland_area": zones["永久基本农田"],
+        "ecological_red_line_area": zones["生态保护红线"],
+        "urban_development_boundary_area": zones["城镇开发边界"],
+        "udb_expansion_ratio": zones["城镇开发边界"] / area["urban_then"],
+        "urban_construction_land": area["urban_now"],
+        "per_capita_urban_construction_land": area["urban_now"] * 10_000 / now["城镇常住人口(人)"],
+        "wetland_area": area["wetland"],
+        "forest_land_retention": area["forest"],
+        "construction_land_total": area["construction_now"],
+        "urban_rural_construction_land": area["construction_now"],
+        "construction_land_per_gdp_decline": (1 - (area["construction_now"] / now["GDP(亿元)"])
+                                              / (area["construction_then"] / then["GDP(亿元)"]))
+        * 100,
+        "total_water_use": now["用水总量(亿m³)"],
+        "construction_land_within_udb": area["urban_now"],
+        "construction_share_within_udb": area["urban_now"] / zones["城镇开发边界"] * 100,
+        "new_construction_on_cultivated_land": area["converted"],
+    }
+
+
+def test_every_indicator_matches_an_independent_computation(
+        values: dict[str, IndicatorValue]) -> None:
+    expected = _expected()
+    assert set(expected) <= set(values)
+    for indicator_id, wanted in expected.items():
+        got = values[indicator_id]
+        assert got.value is not None, (indicator_id, got.note)
+        assert round(got.value, 2) == pytest.approx(round(wanted, 2), abs=0.011), indicator_id
+
+
+def test_values_show_their_inputs_and_formula(values: dict[str, IndicatorValue]) -> None:
+    ratio = values["udb_expansion_ratio"]
+    assert any("2020年 城镇建设用地面积" in k for k in ratio.inputs)  # the base year's, by rule
+    assert ratio.kind == "约束性" and ratio.direction == "lower" and "/" in ratio.formula
+
+
+def test_missing_inputs_are_said_not_guessed(tmp_path: Path) -> None:
+    paths = write_region(tmp_path, RegionSpec(rows=4, cols=10, converted=2))
+    only_now = YearInputs(SPEC.year, read_survey(paths[f"survey_{SPEC.year}"]))
+    result = {v.id: v for v in IndicatorCalculator(only_now).all()}
+    assert result["cultivated_land_retention"].value is not None
+    assert result["new_construction_on_cultivated_land"].value is None
+    assert "基期" in result["new_construction_on_cultivated_land"].note
+    assert result["permanent_basic_farmland_area"].value is None
+    assert "永久基本农田" in result["permanent_basic_farmland_area"].note
+    assert result["total_water_use"].value is None and "用水总量" in result["total_water_use"].note
