@@ -20,6 +20,7 @@ import shapely.geometry
 
 ORIGIN = (119.5, 30.1)
 CONSTRUCTION_CODES = ("0701", "0801", "0901", "1207")
+CONSTRUCTION_PREFIXES = ("07", "08", "09", "10", "12")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class RegionSpec:
     cols: int = 40
     cell_deg: float = 0.001
     converted: int = 12  # farmland cells that become construction between the years
+    protected_converted: int = 2  # cells inside 永久基本农田 / 生态保护红线 built on (warnings)
     base_year: int = 2020
     year: int = 2024
 
@@ -46,6 +48,25 @@ def base_code(spec: RegionSpec, row: int, col: int) -> str:
     if share < 0.55:
         return "0501"  # wetland up to the town, whose first column is `first_town_column`
     return CONSTRUCTION_CODES[(row * 7 + col) % len(CONSTRUCTION_CODES)]
+
+
+def protected_cells(spec: RegionSpec) -> dict[tuple[int, int], str]:
+    """Cells built on inside the protected lines by the second survey, alternately in
+    永久基本农田 (column 0) and 生态保护红线 (its first column), with the code they get."""
+    red_line = max(c for c in range(spec.cols) if c / spec.cols < 1 / 3) + 1
+    return {(i // 2, 0 if i % 2 == 0 else red_line): "0901" if i % 2 == 0 else "1001"
+            for i in range(spec.protected_converted)}
+
+
+def code_in(spec: RegionSpec, row: int, col: int, year: int) -> str:
+    """The cell's 用地用海 code in a survey year."""
+    if year == spec.year:
+        if (row, col) in converted_cells(spec):
+            return "0701"
+        built = protected_cells(spec).get((row, col))
+        if built:
+            return built
+    return base_code(spec, row, col)
 
 
 def converted_cells(spec: RegionSpec) -> list[tuple[int, int]]:
@@ -89,20 +110,18 @@ def _write_layer(path: Path, geometries: list, fields: dict[str, list]) -> None:
 def write_region(folder: Path, spec: RegionSpec = RegionSpec()) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     town_from = first_town_column(spec)
-    converted = set(converted_cells(spec))
     paths: dict[str, Path] = {}
     for year in (spec.base_year, spec.year):
         geometries, codes, settings = [], [], []
         for row in range(spec.rows):
             for col in range(spec.cols):
-                code = base_code(spec, row, col)
-                if year == spec.year and (row, col) in converted:
-                    code = "0701"
+                code = code_in(spec, row, col, year)
                 shape = cell(spec, row, col)
                 urban = col >= town_from  # construction there is 城镇 (201)
                 geometries.append(shape)
                 codes.append(code)
-                settings.append("201" if urban else ("203" if code.startswith("07") else ""))
+                settings.append("201" if urban else ("203" if code[:2] in CONSTRUCTION_PREFIXES
+                                                     else ""))
         path = folder / f"survey_{year}.gpkg"
         _write_layer(path, geometries, {"用地用海代码": codes, "城镇村属性码": settings})
         paths[f"survey_{year}"] = path

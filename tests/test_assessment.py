@@ -6,17 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import shapely
 from pyproj import Geod
 
 from agents.assessment.compute import IndicatorCalculator, IndicatorValue, YearInputs
 from agents.assessment.layers import read_survey, read_zones
 from agents.assessment.statistics import read_statistics
 from eval.sample_region import (
+    CONSTRUCTION_PREFIXES,
     RegionSpec,
-    base_code,
     cell,
+    code_in,
     converted_cells,
     first_town_column,
+    protected_cells,
     statistics_rows,
     write_region,
     zone_boxes,
@@ -43,7 +46,7 @@ def values(tmp_path_factory: pytest.TempPathFactory) -> dict[str, IndicatorValue
 
 
 def _expected() -> dict[str, float]:
-    converted = set(converted_cells(SPEC))
+    converted = set(converted_cells(SPEC)) | set(protected_cells(SPEC))
     town_from = first_town_column(SPEC)
     area: dict[str, float] = {}
 
@@ -51,18 +54,19 @@ def _expected() -> dict[str, float]:
         area[key] = area.get(key, 0.0) + value
     for row in range(SPEC.rows):
         for col in range(SPEC.cols):
-            size, code = _hm2(cell(SPEC, row, col)), base_code(SPEC, row, col)
-            now = "0701" if (row, col) in converted else code
+            size = _hm2(cell(SPEC, row, col))
+            code, now = code_in(SPEC, row, col, SPEC.base_year), code_in(SPEC, row, col, SPEC.year)
             add("farmland_now", size * now.startswith("01"))
             add("forest", size * now.startswith("03"))
             add("wetland", size * now.startswith("05"))
-            construction_now = now[:2] in ("07", "08", "09", "12")
-            construction_then = code[:2] in ("07", "08", "09", "12")
+            construction_now = now[:2] in CONSTRUCTION_PREFIXES
+            construction_then = code[:2] in CONSTRUCTION_PREFIXES
             add("construction_now", size * construction_now)
             add("construction_then", size * construction_then)
             add("urban_now", size * (construction_now and col >= town_from))
             add("urban_then", size * (construction_then and col >= town_from))
-            add("converted", size * ((row, col) in converted))
+            add("converted", size * (code.startswith("01") and construction_now
+                                     and not construction_then))
     zones = {line: _hm2(shape) for line, shape in zone_boxes(SPEC).items()}
     then, now = statistics_rows(SPEC)
     return {
@@ -113,3 +117,54 @@ def test_missing_inputs_are_said_not_guessed(tmp_path: Path) -> None:
     assert result["permanent_basic_farmland_area"].value is None
     assert "永久基本农田" in result["permanent_basic_farmland_area"].note
     assert result["total_water_use"].value is None and "用水总量" in result["total_water_use"].note
+
+
+# --- early warning ----------------------------------------------------------------------------
+
+def test_new_construction_in_protected_lines_is_located_and_measured(tmp_path: Path) -> None:
+    from agents.assessment.warnings import new_construction_in_protected_zones
+
+    spec = RegionSpec(rows=12, cols=30, converted=3, protected_converted=3)
+    paths = write_region(tmp_path, spec)
+    zones, _ = read_zones([paths["zones"]])
+    found = new_construction_in_protected_zones(read_survey(paths["survey_2020"]),
+                                                read_survey(paths["survey_2024"]), zones)
+    expected = protected_cells(spec)
+    assert len(found) == len(expected)
+    for (row, col), code in expected.items():
+        shape = cell(spec, row, col)
+        match = next(w for w in found if shape.contains(shapely.Point(w.lon, w.lat)))
+        assert match.code == code
+        assert match.line == ("永久基本农田" if col == 0 else "生态保护红线")
+        assert match.area_m2 == pytest.approx(_hm2(shape) * 10_000, abs=0.5)
+    # Farmland built on outside the protected lines (the town's edge) raises none.
+    assert all(w.code != "0701" for w in found)
+
+
+def test_targets_give_green_yellow_red_with_reasons_and_trends(tmp_path: Path) -> None:
+    from agents.assessment.targets import read_targets
+    from agents.assessment.warnings import judge
+
+    table = tmp_path / "targets.csv"
+    table.write_text("指标名称,单位,目标值,目标年,属性\n耕地保有量,公顷,500,2035,约束性\n"
+                     "用水总量,亿立方米,1.9,2035,约束性\n城镇开发边界面积,公顷,100,2035,约束性\n"
+                     "某个没有的指标,%,1,2035,预期性\n", encoding="utf-8")
+    targets, unknown = read_targets(table)
+    assert unknown == ["某个没有的指标"]
+
+    def value(indicator_id: str, number: float, direction: str) -> IndicatorValue:
+        return IndicatorValue(indicator_id, indicator_id, "hm²", number, "约束性", direction, "")
+    red = judge(value("urban_development_boundary_area", 120, "lower"),
+                targets["urban_development_boundary_area"])
+    assert red.level == "red" and "超过" in red.reason and "20" in red.reason
+    near = judge(value("total_water_use", 1.88, "lower"), targets["total_water_use"])
+    assert near.level == "yellow" and "接近" in near.reason
+    falling = judge(value("cultivated_land_retention", 560, "higher"),
+                    targets["cultivated_land_retention"],
+                    base=value("cultivated_land_retention", 600, "higher"), base_year=2020,
+                    year=2024)
+    # Losing 10 a year from 560 breaches the 500 floor in 2030, before 2035.
+    assert falling.level == "yellow" and falling.breach_year == 2030
+    steady = judge(value("cultivated_land_retention", 560, "higher"),
+                   targets["cultivated_land_retention"])
+    assert steady.level == "green"
