@@ -91,11 +91,20 @@ def zone_boxes(spec: RegionSpec) -> dict[str, shapely.Polygon]:
             "城镇开发边界": columns(first_town_column(spec), spec.cols)}
 
 
+def _cell_hm2(spec: RegionSpec) -> float:
+    """A cell's area, near enough (30°N) for pitching statistics and targets."""
+    return (spec.cell_deg * 111_320 * 0.866) * (spec.cell_deg * 110_574) / 10_000
+
+
 def statistics_rows(spec: RegionSpec) -> list[dict[str, float | int | str]]:
-    return [{"地区": "样例县", "年份": spec.base_year, "常住人口(人)": 98000,
-             "城镇常住人口(人)": 64000, "GDP(亿元)": 180.0, "用水总量(亿m³)": 1.92},
-            {"地区": "样例县", "年份": spec.year, "常住人口(人)": 101000,
-             "城镇常住人口(人)": 68000, "GDP(亿元)": 231.0, "用水总量(亿m³)": 1.88}]
+    """Population sized to the town (about 105 and 98 m² of town land per person), GDP growing
+    faster than construction land, water use just under its cap."""
+    town_hm2 = (spec.cols - first_town_column(spec)) * spec.rows * _cell_hm2(spec)
+    then, now = round(town_hm2 * 10_000 / 105), round(town_hm2 * 10_000 / 98)
+    return [{"地区": "样例县", "年份": spec.base_year, "常住人口(人)": round(then * 1.6),
+             "城镇常住人口(人)": then, "GDP(亿元)": 180.0, "用水总量(亿m³)": 1.92},
+            {"地区": "样例县", "年份": spec.year, "常住人口(人)": round(now * 1.6),
+             "城镇常住人口(人)": now, "GDP(亿元)": 231.0, "用水总量(亿m³)": 1.88}]
 
 
 def _write_layer(path: Path, geometries: list, fields: dict[str, list]) -> None:
@@ -139,4 +148,27 @@ def write_region(folder: Path, spec: RegionSpec = RegionSpec()) -> dict[str, Pat
         writer.writeheader()
         writer.writerows(rows)
     paths["statistics"] = stats_path
+    targets_path = folder / "targets.csv"
+    with targets_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["指标名称", "单位", "目标值", "目标年", "属性"])
+        writer.writerows(plan_targets(spec))
+    paths["targets"] = targets_path
     return paths
+
+
+def plan_targets(spec: RegionSpec) -> list[list]:
+    """The plan's indicator table, pitched so that the sample shows every warning level:
+    farmland just above its floor (and falling), forest below its floor, water use near its cap,
+    the town boundary within its cap."""
+    cell_hm2 = _cell_hm2(spec)
+    farmland = sum(1 for r in range(spec.rows) for c in range(spec.cols)
+                   if base_code(spec, r, c).startswith("01")) * cell_hm2
+    forest = sum(1 for r in range(spec.rows) for c in range(spec.cols)
+                 if base_code(spec, r, c).startswith("03")) * cell_hm2
+    town = (spec.cols - first_town_column(spec)) * spec.rows * cell_hm2
+    return [["耕地保有量", "公顷", round(farmland * 0.97, 1), 2035, "约束性"],
+            ["林地保有量", "公顷", round(forest * 1.05, 1), 2035, "约束性"],
+            ["城镇开发边界面积", "公顷", round(town * 1.1, 1), 2035, "约束性"],
+            ["用水总量", "亿立方米", 1.9, 2035, "约束性"],
+            ["人均城镇建设用地面积", "平方米/人", 115, 2035, "预期性"]]

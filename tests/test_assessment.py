@@ -168,3 +168,79 @@ def test_targets_give_green_yellow_red_with_reasons_and_trends(tmp_path: Path) -
     steady = judge(value("cultivated_land_retention", 560, "higher"),
                    targets["cultivated_land_retention"])
     assert steady.level == "green"
+
+
+# --- reports and the command ------------------------------------------------------------------
+
+def test_guihua_assess_on_the_generated_sample_region(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    made = CliRunner().invoke(app, ["eval", "sample-region", str(tmp_path / "region"), "--rows",
+                                    "12", "--cols", "30", "--json"])
+    assert made.exit_code == 0, made.output
+    paths = json.loads(made.stdout)
+    args = ["assess", "--region", "样例县", "--year", "2024", "--base-year", "2020",
+            "--survey", paths["survey_2024"], "--base-survey", paths["survey_2020"],
+            "--zones", paths["zones"], "--statistics", paths["statistics"],
+            "--targets", paths["targets"], "--json"]
+    for suffix in (".pdf", ".html", ".json"):
+        result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / f"report{suffix}")])
+        assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    levels = {w["name"]: w["level"] for w in data["warnings"]}
+    assert levels["林地保有量"] == "red" and levels["用水总量"] == "yellow"
+    assert levels["城镇开发边界面积"] == "green"
+    assert len(data["spatial_warnings"]) == 4  # the protected cells built on
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "国土空间规划实施体检评估报告" in html and "<svg" in html
+    assert json.loads((tmp_path / "report.json").read_text())["narrative"]["drafted_by"] == \
+        "template"
+    missing = CliRunner().invoke(app, ["assess", "--region", "x", "--year", "2024", "--survey",
+                                       str(tmp_path / "nope.gpkg"), "--json"])
+    assert missing.exit_code == 1 and "error" in json.loads(missing.stdout)
+
+
+class _Drafter:
+    """Stands in for a model that writes a number the computation never produced: no real model
+    can be made to do that on demand."""
+
+    name = "drafter"
+    calls_tools = False
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def complete(self, messages, options):  # type: ignore[no-untyped-def]
+        from agents.llm.base import Completion
+
+        return Completion(self.text)
+
+    def stream(self, messages, options):  # type: ignore[no-untyped-def]
+        yield self.text
+
+
+def test_narrative_numbers_must_come_from_the_computation(tmp_path: Path) -> None:
+    from agents.assessment.assessment import AssessmentRequest, assess
+    from agents.assessment.narrative import allowed_numbers, draft_narrative, unsupported
+
+    paths = write_region(tmp_path, RegionSpec(rows=12, cols=30, converted=3))
+    result = assess(AssessmentRequest("样例县", 2024, paths["survey_2024"], (paths["zones"],),
+                                      paths["statistics"], paths["targets"], 2020,
+                                      paths["survey_2020"]))
+    template = draft_narrative(result, None)
+    allowed = allowed_numbers(result)
+    assert template.drafted_by == "template"
+    assert all(not unsupported(p, allowed) for p in template.paragraphs)
+    forest = next(v for v in result.values if v.id == "forest_land_retention").value
+    honest = f"林地保有量为 {forest:.2f} 公顷，低于目标。共有 {len(result.spatial)} 处空间预警。"
+    invented = "预计到2030年耕地将减少 123.45 公顷。"
+    drafted = draft_narrative(result, _Drafter(honest + invented + honest))
+    assert drafted.drafted_by == "drafter" and drafted.dropped == [invented]
+    assert "123.45" not in "".join(drafted.paragraphs)
+    made_up = draft_narrative(result, _Drafter(invented))
+    assert made_up.drafted_by == "template" and made_up.dropped == [invented]

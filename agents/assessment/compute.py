@@ -44,6 +44,11 @@ class IndicatorValue:
         return asdict(self)
 
 
+def shown_unit(unit: str) -> str:
+    """How a unit is written after a number: a dimensionless "1" is not written."""
+    return "" if unit == "1" else unit
+
+
 class MissingInput(Exception):
     """An indicator cannot be computed from what was supplied (said in its note, not raised)."""
 

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import shapely
 
-from agents.assessment.compute import IndicatorValue
+from agents.assessment.compute import IndicatorValue, shown_unit
 from agents.assessment.layers import SurveyLayer
 from agents.assessment.targets import Target
 from kg.domain.loader import land_use_by_code
@@ -39,6 +39,7 @@ class IndicatorWarning:
     target: float | None
     target_year: int | None
     trend: str | None = None
+    rate: float | None = None  # change per year since the base year
     breach_year: int | None = None
 
     def to_dict(self) -> dict:
@@ -80,19 +81,20 @@ def judge(value: IndicatorValue, target: Target | None, base: IndicatorValue | N
         return IndicatorWarning(value.id, value.name, "none", "规划未设目标值", value.value,
                                 None, None)
     higher = value.direction == "higher"
+    unit = shown_unit(value.unit)
     shortfall = target.value - value.value if higher else value.value - target.value
     binding = value.kind == "约束性"
     limit_word = "下限" if higher else "上限"
     if shortfall > 0:
         level = "red" if binding else "yellow"
-        reason = (f"{_fmt(value.value)}{value.unit} {'低于' if higher else '超过'}规划目标"
-                  f"{limit_word} {_fmt(target.value)}{value.unit}（差 {_fmt(shortfall)}）")
+        reason = (f"{_fmt(value.value)}{unit} {'低于' if higher else '超过'}规划目标"
+                  f"{limit_word} {_fmt(target.value)}{unit}（差 {_fmt(shortfall)}）")
     elif -shortfall <= abs(target.value) * policy.near_limit and binding:
         level = "yellow"
-        reason = (f"{_fmt(value.value)}{value.unit} 接近规划目标{limit_word} "
-                  f"{_fmt(target.value)}{value.unit}（余量 {_fmt(-shortfall)}）")
+        reason = (f"{_fmt(value.value)}{unit} 接近规划目标{limit_word} "
+                  f"{_fmt(target.value)}{unit}（余量 {_fmt(-shortfall)}）")
     else:
-        level, reason = "green", f"{_fmt(value.value)}{value.unit}，符合规划目标 {_fmt(target.value)}{value.unit}"
+        level, reason = "green", f"{_fmt(value.value)}{unit}，符合规划目标 {_fmt(target.value)}{unit}"
     warning = IndicatorWarning(value.id, value.name, level, reason, value.value, target.value,
                                target.year)
     if base is not None and base.value is not None and base_year and year and year > base_year:
@@ -102,8 +104,10 @@ def judge(value: IndicatorValue, target: Target | None, base: IndicatorValue | N
 
 def _trend(warning: IndicatorWarning, value: IndicatorValue, before: float, base_year: int,
            year: int, higher: bool) -> None:
+    unit = shown_unit(value.unit)
     rate = (value.value - before) / (year - base_year)
-    warning.trend = f"{base_year}—{year} 年均变化 {_fmt(rate)}{value.unit}"
+    warning.rate = rate
+    warning.trend = f"{base_year}—{year} 年均变化 {_fmt(rate)}{unit}"
     target = warning.target
     worsening = rate < 0 if higher else rate > 0
     if target is None or not worsening or warning.level == "red":

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import jinja2
-import pymupdf
 
 from agents.compliance.model import SEVERITY_LABELS, Finding
+from agents.reports.pdf import html_to_pdf
 from agents.review.pipeline import ReviewReport
 
 CHECK_LABELS = {"far": "容积率", "density": "建筑密度", "green_ratio": "绿地率", "height": "建筑限高",
@@ -112,28 +112,7 @@ def to_markdown(report: ReviewReport) -> str:
 
 
 def to_pdf(report: ReviewReport, path: Path) -> None:
-    # MuPDF's built-in CJK font (Droid Sans Fallback), handed to the HTML engine as a file.
-    archive = pymupdf.Archive()
-    archive.add(pymupdf.Font("china-s").buffer, "cjk.ttf")
-    css = ("@font-face { font-family: cjk; src: url(cjk.ttf); } "
-           "* { font-family: cjk; } body { font-size: 9pt; }")
-    story = pymupdf.Story(to_html(report), user_css=css, archive=archive)
-    writer = pymupdf.DocumentWriter(str(path))
-    page = pymupdf.paper_rect("a4")
-    content = page + (36, 36, -36, -36)
-    more = True
-    while more:
-        device = writer.begin_page(page)
-        more, _ = story.place(content)
-        story.draw(device)
-        writer.end_page()
-    writer.close()
-    # Keep only the glyphs used: the whole CJK font would add megabytes to every report.
-    doc = pymupdf.open(path)
-    doc.subset_fonts()
-    doc.ez_save(str(path) + ".small")
-    doc.close()
-    Path(str(path) + ".small").replace(path)
+    html_to_pdf(to_html(report), path)
 
 
 def write_report(report: ReviewReport, path: Path) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from app.cli import (  # noqa: F401  (register ask, index, search, review, serve)
+from app.cli import (  # noqa: F401  (register ask, assess, search, review, serve)
     ask_commands,
+    assess_commands,
     review_commands,
     search_commands,
     serve_commands,

@@ -242,3 +242,25 @@ def eval_sample_plans(folder: Annotated[Path, typer.Argument(help="输出目录 
         emit({"cases": [str(f) for f in folders]})
         return
     out.print(f"{len(folders)} cases → {folder}", highlight=False)
+
+
+@eval_app.command("sample-region")
+def eval_sample_region(folder: Annotated[Path, typer.Argument(help="输出目录 / output folder")],
+                       rows: Annotated[int, typer.Option(min=4, max=2000)] = 60,
+                       cols: Annotated[int, typer.Option(min=10, max=2000)] = 80,
+                       as_json: JsonFlag = False) -> None:
+    """生成体检评估样例地区（两期调查、三区三线、统计表、规划指标表）/ generate a sample region."""
+    from eval.sample_region import RegionSpec, write_region
+
+    spec = RegionSpec(rows=rows, cols=cols, converted=rows // 3, protected_converted=4)
+    paths = write_region(folder, spec)
+    if as_json:
+        emit({name: str(path) for name, path in paths.items()})
+        return
+    out.print(f"样例县 {spec.base_year}/{spec.year}，每期 {rows * cols} 个图斑 → {folder}",
+              highlight=False)
+    out.print(f"guihua assess --region 样例县 --year {spec.year} --base-year {spec.base_year} "
+              f"--survey {paths[f'survey_{spec.year}']} "
+              f"--base-survey {paths[f'survey_{spec.base_year}']} --zones {paths['zones']} "
+              f"--statistics {paths['statistics']} --targets {paths['targets']} "
+              f"--out 体检评估报告.pdf", highlight=False)

@@ -1,0 +1,113 @@
+"""The report's narrative: drafted by the model strictly from the computed figures, or written
+from them by template when no model is configured. Every number in the text must be one the
+computation produced (or a year of the assessment): a sentence with any other number is dropped,
+and the template stands in when the model's draft loses too much."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agents.assessment.assessment import AssessmentResult
+from agents.llm.base import ChatBackend, GenerationOptions, Message
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
+_SENTENCE = re.compile(r"[^。！？\n]+[。！？]?")
+LEVEL_WORDS = {"red": "红色预警", "yellow": "黄色预警", "green": "正常", "none": "未设目标"}
+MAX_DROPPED_SHARE = 0.3
+
+
+@dataclass
+class Narrative:
+    paragraphs: list[str]
+    drafted_by: str  # the backend's name, or "template"
+    dropped: list[str] = field(default_factory=list)  # sentences with numbers not computed
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def allowed_numbers(result: AssessmentResult) -> set[float]:
+    """Every figure the computation produced, at the precisions a text may round it to."""
+    raw: list[float] = [result.year] + ([result.base_year] if result.base_year else [])
+    for value in result.values:
+        raw += [v for v in (value.value,) if v is not None] + list(value.inputs.values())
+    raw += [v.value for v in result.base_values.values() if v.value is not None]
+    for warning in result.warnings:
+        raw += [v for v in (warning.target, warning.target_year, warning.breach_year,
+                            warning.rate) if v]
+        if warning.value is not None and warning.target is not None:
+            raw.append(abs(warning.value - warning.target))
+    for spatial in result.spatial:
+        raw += [spatial.area_m2, spatial.area_mu]
+    raw += [len(result.spatial), sum(s.area_m2 for s in result.spatial),
+            sum(s.area_mu for s in result.spatial)]
+    raw += [float(n) for n in result.summary.values()]
+    return {round(v, digits) for v in raw for digits in (0, 1, 2, 3, 4)}
+
+
+def unsupported(sentence: str, allowed: set[float]) -> list[str]:
+    found = []
+    for text in _NUMBER.findall(sentence):
+        number = float(text.replace(",", ""))
+        digits = len(text.split(".")[1]) if "." in text else 0
+        if round(number, digits) not in allowed:
+            found.append(text)
+    return found
+
+
+def template_narrative(result: AssessmentResult) -> Narrative:
+    s = result.summary
+    period = f"{result.base_year}—{result.year} 年" if result.base_year else f"{result.year} 年"
+    overview = (f"{result.region}{period}国土空间规划实施体检评估共计算指标 {len(result.values)} 项，"
+                f"其中红色预警 {s['red']} 项、黄色预警 {s['yellow']} 项、正常 {s['green']} 项、"
+                f"未设目标或无法计算 {s['none']} 项。")
+    details = []
+    for warning in result.warnings:
+        if warning.level in ("red", "yellow"):
+            text = f"{warning.name}{LEVEL_WORDS[warning.level]}：{warning.reason}。"
+            if warning.trend:
+                text += f"{warning.trend}。"
+            details.append(text)
+    spatial = "两期调查之间未发现永久基本农田和生态保护红线内新增建设用地。" if result.base_year \
+        else "未提供基期调查，未做新增建设用地的空间比对。"
+    if result.spatial:
+        total = sum(w.area_m2 for w in result.spatial)
+        spatial = (f"两期调查之间，永久基本农田和生态保护红线内新增建设用地 {len(result.spatial)} 处，"
+                   f"合计 {_fmt(total)} 平方米（{_fmt(total / (10_000 / 15))} 亩），需核实是否依法审批。")
+    return Narrative([overview, *details, spatial], "template")
+
+
+def _facts(result: AssessmentResult) -> str:
+    lines = [f"地区：{result.region}；评估年份：{result.year}；基期：{result.base_year or '无'}"]
+    for value, warning in zip(result.values, result.warnings, strict=True):
+        if value.value is None:
+            continue
+        lines.append(f"- {value.name}：{_fmt(value.value)}{value.unit}（{value.kind}），"
+                     f"{LEVEL_WORDS[warning.level]}：{warning.reason}"
+                     + (f"；{warning.trend}" if warning.trend else ""))
+    for spatial in result.spatial:
+        lines.append(f"- {spatial.line}内新增建设用地（{spatial.code}）{_fmt(spatial.area_m2)} 平方米")
+    return "\n".join(lines)
+
+
+def draft_narrative(result: AssessmentResult, backend: ChatBackend | None) -> Narrative:
+    """The model's draft, number-checked; the template without a model or when the check drops
+    too much."""
+    template = template_narrative(result)
+    if backend is None or backend.name == "extractive":
+        return template
+    messages = [Message(role="system", content="你是国土空间规划体检评估报告的撰写助手。只能使用给出的"
+                        "计算结果中的数字，不得推算或编造任何数字，不写表中没有的指标。"),
+                Message(role="user", content=f"计算结果：\n{_facts(result)}\n\n请用三到五句话写出评估"
+                        "结论：总体情况、主要预警及原因、需要关注的空间问题。")]
+    draft = backend.complete(messages, GenerationOptions(max_tokens=400, temperature=0.0)).text
+    allowed = allowed_numbers(result)
+    sentences = [s.strip() for s in _SENTENCE.findall(draft) if s.strip()]
+    kept = [s for s in sentences if not unsupported(s, allowed)]
+    dropped = [s for s in sentences if s not in kept]
+    if not kept or len(dropped) > MAX_DROPPED_SHARE * len(sentences):
+        template.dropped = dropped
+        return template
+    return Narrative(["".join(kept)], backend.name, dropped)
