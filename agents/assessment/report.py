@@ -12,6 +12,7 @@ import jinja2
 from agents.assessment.assessment import AssessmentResult
 from agents.assessment.charts import LEVEL_COLOURS, trend_chart_svg
 from agents.assessment.narrative import LEVEL_WORDS, Narrative
+from agents.reports.html import report_template
 from agents.reports.pdf import html_to_pdf
 from agents.reports.svg_map import MapFrame
 from kg.domain.loader import indicators_by_id
@@ -19,19 +20,8 @@ from kg.domain.loader import indicators_by_id
 FORMATS = (".html", ".pdf", ".json")
 ZONE_COLOURS = {"永久基本农田": "#f2d94e", "生态保护红线": "#2e8b57", "城镇开发边界": "#7b3fa0"}
 
-_TEMPLATE = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string(
-    """<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{{ title }}</title>
-<style>
-body { font-family: sans-serif; font-size: 10pt; margin: 1.5em; }
-h1 { font-size: 15pt; } h2 { font-size: 12pt; margin-top: 1.2em; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #888; padding: 3px 5px; vertical-align: top; text-align: left; }
-th { background: #eee; } .red { color: #b00020; } .yellow { color: #a65e00; }
-.green { color: #2e7d32; } .none { color: #666; } .small { font-size: 8.5pt; color: #444; }
-</style></head><body>
-<h1>{{ title }}</h1>
-<p>红色预警 {{ summary.red }} 项　黄色预警 {{ summary.yellow }} 项　正常 {{ summary.green }} 项　
+_TEMPLATE = report_template(
+    """<p>红色预警 {{ summary.red }} 项　黄色预警 {{ summary.yellow }} 项　正常 {{ summary.green }} 项　
 未设目标或无法计算 {{ summary.none }} 项　空间预警 {{ summary.spatial }} 处</p>
 <h2>一、评估结论</h2>
 {% for paragraph in narrative.paragraphs %}<p>{{ paragraph }}</p>{% endfor %}
@@ -59,8 +49,9 @@ th { background: #eee; } .red { color: #b00020; } .yellow { color: #a65e00; }
 {% for row in rows %}<tr><td>{{ row.name }}</td><td class="small">{{ row.formula }}</td>
 <td class="small">{{ row.inputs }}</td><td class="small">{{ row.source }}</td></tr>
 {% endfor %}</table>
-{% if notes %}<h2>说明</h2><ul>{% for note in notes %}<li>{{ note }}</li>{% endfor %}</ul>{% endif %}
-</body></html>""")
+{% if notes %}<h2>说明</h2><ul>{% for note in notes %}<li>{{ note }}</li>{% endfor %}</ul>{% endif %}""",
+    style=""".red { color: #b00020; } .yellow { color: #a65e00; }
+.green { color: #2e7d32; } .none { color: #666; } .small { font-size: 8.5pt; color: #444; }""")
 
 
 def _fmt(value: float | None) -> str:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jinja2
 
 from agents.compliance.model import SEVERITY_LABELS, Finding
+from agents.reports.html import report_template
 from agents.reports.pdf import html_to_pdf
 from agents.review.pipeline import ReviewReport
 
@@ -18,20 +18,8 @@ CHECK_LABELS = {"far": "容积率", "density": "建筑密度", "green_ratio": "�
                 "qualitative": "定性要求"}
 FORMATS = (".html", ".md", ".json", ".pdf")
 
-_TEMPLATE = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string(
-    """<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{{ title }}</title>
-<style>
-body { font-family: sans-serif; font-size: 10pt; margin: 1.5em; }
-h1 { font-size: 15pt; } h2 { font-size: 12pt; margin-top: 1.2em; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #888; padding: 3px 5px; vertical-align: top; text-align: left; }
-th { background: #eee; }
-.error { color: #b00020; } .warning { color: #a65e00; } .review { color: #2a5db0; }
-.info { color: #555; } .quote { color: #333; font-size: 9pt; }
-</style></head><body>
-<h1>{{ title }}</h1>
-<p>审查结论：<b>{{ summary.verdict }}</b>　
+_TEMPLATE = report_template(
+    """<p>审查结论：<b>{{ summary.verdict }}</b>　
 {% for key, label in severities %}{{ label }} {{ summary.by_severity[key] }} 项　{% endfor %}</p>
 <table>
 {% for label, value in plan_rows %}<tr><th>{{ label }}</th><td>{{ value }}</td></tr>
@@ -49,9 +37,9 @@ th { background: #eee; }
 <td>{{ evidence(f) }}</td><td>{{ f.suggestion or "" }}</td></tr>
 {% endfor %}</table>
 {% else %}<p>未发现问题。</p>{% endif %}
-<p class="info">由 guihua 规则审查生成；数值与空间判断均来自确定性规则，条文原文可在“依据”列核对。</p>
-</body></html>
-""")
+<p class="info">由 guihua 规则审查生成；数值与空间判断均来自确定性规则，条文原文可在“依据”列核对。</p>""",
+    style=""".error { color: #b00020; } .warning { color: #a65e00; } .review { color: #2a5db0; }
+.info { color: #555; } .quote { color: #333; font-size: 9pt; }""")
 
 
 def _evidence(finding: Finding) -> str:
