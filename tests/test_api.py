@@ -246,3 +246,30 @@ def test_every_data_request_is_audited(api: httpx.Client, keys: dict[str, str]) 
     searched = [e for e in entries if e["path"] == "/v1/search"]
     assert searched and searched[0]["status"] == 200 and searched[0]["role"] == "staff"
     assert "耕地" in (searched[0]["target"] or "") or "%E8%80%95" in (searched[0]["target"] or "")
+
+
+def test_an_assessment_job_from_upload_to_report(api: httpx.Client, keys: dict[str, str],
+                                                 tmp_path: Path) -> None:
+    from eval.sample_region import RegionSpec, write_region
+
+    paths = write_region(tmp_path, RegionSpec(rows=10, cols=30, converted=3))
+    files = [("survey", ("survey_2024.gpkg", paths["survey_2024"].read_bytes())),
+             ("base_survey", ("survey_2020.gpkg", paths["survey_2020"].read_bytes())),
+             ("zones", ("zones.geojson", paths["zones"].read_bytes())),
+             ("statistics", ("statistics.csv", paths["statistics"].read_bytes())),
+             ("targets", ("targets.csv", paths["targets"].read_bytes()))]
+    form = {"region": "样例县", "year": "2024", "base_year": "2020"}
+    assert api.post("/v1/assessments", files=files, data=form).status_code == 403
+    submitted = api.post("/v1/assessments", files=files, data=form,
+                         headers=auth(keys["hz-staff"]))
+    assert submitted.status_code == 202, submitted.text
+    job = _finished(api, submitted.json(), keys["hz-staff"])
+    assert job["status"] == "done", job
+    result = api.get(job["links"]["result"], headers=auth(keys["hz-staff"])).json()
+    assert {w["name"]: w["level"] for w in result["warnings"]}["林地保有量"] == "red"
+    assert len(result["spatial_warnings"]) == 2
+    pdf = api.get(job["links"]["report_pdf"], headers=auth(keys["hz-staff"]))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    wrong = api.post("/v1/assessments", data=form, headers=auth(keys["hz-staff"]),
+                     files=[("survey", ("survey.gpkg", b"not a geopackage"))])
+    assert wrong.status_code == 415

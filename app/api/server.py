@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.auth import RateLimit
 from app.api.errors import error_response, install_error_handlers, log
-from app.api.routes import admin, answers, clauses, graph, reviews
+from app.api.routes import admin, answers, assessments, clauses, graph, reviews
 from app.api.services import Services
 from app.security.access import ANONYMOUS
 from app.security.audit import AuditEntry
@@ -33,7 +33,8 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.rate_limit = RateLimit(services.config.rate_limit)
     install_error_handlers(app)
-    for router in (clauses.router, answers.router, reviews.router, graph.router, admin.router):
+    for router in (clauses.router, answers.router, reviews.router, assessments.router,
+                   graph.router, admin.router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["service"], summary="服务状态 / health")

@@ -16,11 +16,12 @@ from corpus.readers.registry import WALK_SUFFIXES
 CHUNK = 1 << 20
 PLAN_KINDS = ("pdf", "docx")
 GEOMETRY_KINDS = ("geojson", "zip", "gpkg")
+TABLE_KINDS = ("csv", "xlsx")
 SUFFIX = {"pdf": ".pdf", "docx": ".docx", "geojson": ".geojson", "zip": ".zip", "gpkg": ".gpkg",
           "json": ".json", "markdown": ".md", "text": ".txt", "xlsx": ".xlsx", "csv": ".csv",
           "html": ".html"}
 KIND_LABELS = {"pdf": "PDF", "docx": "Word 文档", "geojson": "GeoJSON", "zip": "压缩的 Shapefile",
-               "gpkg": "GeoPackage", "json": "JSON"}
+               "gpkg": "GeoPackage", "json": "JSON", "csv": "CSV 表格", "xlsx": "Excel 表格"}
 
 
 def sniff(path: Path) -> str | None:
@@ -45,10 +46,23 @@ def sniff(path: Path) -> str | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, OSError):
-        return None
+        return "csv" if _looks_like_csv(path) else None
     if isinstance(data, dict) and data.get("type") in ("FeatureCollection", "Feature"):
         return "geojson"
     return "json"
+
+
+def _looks_like_csv(path: Path) -> bool:
+    """Text (UTF-8 or GB18030) whose first line has a comma or tab."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            first = head.decode(encoding).splitlines()[0]
+        except (UnicodeDecodeError, IndexError):
+            continue
+        return "," in first or "\t" in first
+    return False
 
 
 def check_kind(path: Path, kinds: tuple[str, ...], shown_name: str) -> str:

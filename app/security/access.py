@@ -30,9 +30,10 @@ ROLE_LABELS = {Role.PUBLIC: "公众", Role.STAFF: "工作人员", Role.REVIEWER:
 # What each role may do beyond reading what it may see.
 _PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.PUBLIC: frozenset({"ask", "search", "read"}),
-    Role.STAFF: frozenset({"ask", "search", "read", "graph"}),
-    Role.REVIEWER: frozenset({"ask", "search", "read", "graph", "review", "personal_data"}),
-    Role.ADMIN: frozenset({"ask", "search", "read", "graph", "review", "personal_data",
+    Role.STAFF: frozenset({"ask", "search", "read", "graph", "assess"}),
+    Role.REVIEWER: frozenset({"ask", "search", "read", "graph", "assess", "review",
+                              "personal_data"}),
+    Role.ADMIN: frozenset({"ask", "search", "read", "graph", "assess", "review", "personal_data",
                            "documents", "users", "graph_write", "audit"}),
 }
 

@@ -1,0 +1,34 @@
+"""Starting an assessment (体检评估) as a background job: shared by the API and the UI. The result
+keeps the narrative with it, so every report format says the same thing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agents.assessment.assessment import AssessmentRequest, AssessmentResult, assess
+from agents.assessment.narrative import Narrative, draft_narrative
+from app.api.jobs import Job
+from app.api.services import Services
+from corpus.readers.base import Progress
+
+
+@dataclass
+class AssessmentOutcome:
+    result: AssessmentResult
+    narrative: Narrative
+
+    def to_dict(self) -> dict:
+        from agents.assessment.report import to_json
+
+        return to_json(self.result, self.narrative)
+
+
+def start_assessment(services: Services, job: Job, request: AssessmentRequest) -> Job:
+    def work(_job: Job, progress: Progress) -> AssessmentOutcome:
+        result = assess(request, progress)
+        with services.model_turn():
+            narrative = draft_narrative(result, services.backend)
+        return AssessmentOutcome(result, narrative)
+
+    services.jobs.start(job, work)
+    return job
