@@ -13,6 +13,7 @@ from agents.assessment.assessment import AssessmentRequest
 from app.api.assessment_jobs import AssessmentOutcome, start_assessment
 from app.api.auth import requires
 from app.api.errors import ApiError
+from app.api.job_access import finished_result, owned_job
 from app.api.jobs import Job
 from app.api.services import Services
 from app.api.uploads import GEOMETRY_KINDS, TABLE_KINDS, save_upload
@@ -69,20 +70,11 @@ async def submit(request: Request,
 
 
 def _own_job(request: Request, job_id: str, principal: Principal) -> Job:
-    job = request.app.state.services.jobs.get(job_id)
-    if job is None or job.kind != "assessment" or (job.owner != principal.name
-                                                   and not principal.may("audit")):
-        raise ApiError(404, "not_found", f"没有这个评估任务 / no such assessment job: {job_id}")
-    return job
+    return owned_job(request.app.state.services.jobs, job_id, "assessment", principal)
 
 
 def _finished(job: Job) -> AssessmentOutcome:
-    if job.status == "failed":
-        raise ApiError(422, "assessment_failed", job.error or "评估失败 / the assessment failed")
-    if job.status != "done":
-        raise ApiError(409, "not_ready", f"评估尚未完成（{job.status}）/ not finished yet "
-                       f"({job.status})")
-    return job.result
+    return finished_result(job)
 
 
 @router.get("/{job_id}", summary="评估进度 / status and progress")

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 
 from app.api.auth import requires
 from app.api.errors import ApiError
+from app.api.job_access import finished_result, owned_job
 from app.api.jobs import Job
 from app.api.review_jobs import start_review
 from app.api.services import Services
@@ -64,11 +65,7 @@ async def submit(request: Request,
 
 
 def _own_job(request: Request, job_id: str, principal: Principal) -> Job:
-    job = request.app.state.services.jobs.get(job_id)
-    if job is None or job.kind != "review" or (job.owner != principal.name
-                                               and not principal.may("audit")):
-        raise ApiError(404, "not_found", f"没有这个审查任务 / no such review job: {job_id}")
-    return job
+    return owned_job(request.app.state.services.jobs, job_id, "review", principal)
 
 
 @router.get("", summary="我的审查任务 / my review jobs")
@@ -86,12 +83,7 @@ def status(request: Request, job_id: str,
 
 
 def _finished(job: Job) -> ReviewReport:
-    if job.status == "failed":
-        raise ApiError(422, "review_failed", job.error or "审查失败 / the review failed")
-    if job.status != "done":
-        raise ApiError(409, "not_ready", f"审查尚未完成（{job.status}）/ the review is not finished "
-                       f"yet ({job.status}); 请稍后查询 / poll its status")
-    return job.result
+    return finished_result(job)
 
 
 @router.get("/{job_id}/result", summary="审查结果 JSON / the review as JSON")
