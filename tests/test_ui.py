@@ -123,3 +123,26 @@ def test_knowledge_search_shows_a_clause_and_its_graph(page) -> None:  # type: i
     page.locator("#gh-graph-picture svg").wait_for()
     assert page.locator("#gh-graph-picture svg circle").count() >= 2
     page.screenshot(path=str(ARTIFACTS / "knowledge.png"), full_page=True)
+
+
+def test_assessment_tab_shows_warnings_map_and_report(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from eval.sample_region import RegionSpec, write_region
+
+    paths = write_region(tmp_path, RegionSpec(rows=10, cols=30, converted=3))
+    page.fill("#gh-user :is(input, textarea)", "审查员甲")
+    page.fill("#gh-password :is(input, textarea)", "review-pass-1")
+    page.click("#gh-login")
+    page.get_by_text("当前身份：审查员甲").wait_for()
+    page.get_by_role("tab", name="体检评估").click()
+    page.set_input_files("#gh-as-survey input[type=file]", str(paths["survey_2024"]))
+    page.set_input_files("#gh-as-base input[type=file]", str(paths["survey_2020"]))
+    page.set_input_files("#gh-as-zones input[type=file]", str(paths["zones"]))
+    page.set_input_files("#gh-as-stats input[type=file]", str(paths["statistics"]))
+    page.set_input_files("#gh-as-targets input[type=file]", str(paths["targets"]))
+    page.click("#gh-as-start")
+    page.locator("#gh-as-table").get_by_text("林地保有量").wait_for()
+    table = page.inner_text("#gh-as-table")
+    assert "林地保有量" in table and "红色预警" in table
+    assert page.locator("#gh-as-map svg[aria-label='空间预警图'] path[fill='#d9363e']").count() == 2
+    page.locator("#gh-as-reports a[download='体检评估报告.pdf']").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "assessment.png"), full_page=True)

@@ -41,4 +41,5 @@ def trend_chart_svg(rows: list[dict]) -> str:
             parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + 28}" '
                          f'stroke="#222" stroke-width="2"/>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-            f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="指标与目标">{"".join(parts)}</svg>')
+            f'viewBox="0 0 {WIDTH} {height}" style="max-width:100%;height:auto" role="img" '
+            f'aria-label="指标与目标">{"".join(parts)}</svg>')

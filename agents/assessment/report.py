@@ -58,7 +58,8 @@ def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def _rows(result: AssessmentResult) -> list[dict]:
+def indicator_rows(result: AssessmentResult) -> list[dict]:
+    """One row per indicator, as the report's table and chart show it."""
     catalogue = indicators_by_id()
     rows = []
     for value, warning in zip(result.values, result.warnings, strict=True):
@@ -108,7 +109,7 @@ def warning_map_svg(result: AssessmentResult) -> str:
 def to_html(result: AssessmentResult, narrative: Narrative, pictures: str = "inline") -> str:
     """`pictures`: "inline" puts the SVG in the page; "files" refers to chart.svg / map.svg
     (the PDF engine reads pictures from its archive)."""
-    rows = _rows(result)
+    rows = indicator_rows(result)
     chart, map_svg = trend_chart_svg(rows), warning_map_svg(result)
     if pictures == "files":
         chart = '<img src="chart.svg"/>'
@@ -140,7 +141,7 @@ def write_assessment_report(result: AssessmentResult, narrative: Narrative, path
     partial = path.with_name(path.name + ".partial")
     try:
         if suffix == ".pdf":
-            rows = _rows(result)
+            rows = indicator_rows(result)
             images = {"chart.svg": trend_chart_svg(rows).encode()}
             map_svg = warning_map_svg(result)
             if map_svg:

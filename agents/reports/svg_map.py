@@ -45,4 +45,4 @@ class MapFrame:
     def svg(self, body: str, label: str) -> str:
         return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" '
                 f'height="{self.height:.0f}" viewBox="0 0 {self.width} {self.height:.0f}" '
-                f'role="img" aria-label="{label}">{body}</svg>')
+                f'style="max-width:100%;height:auto" role="img" aria-label="{label}">{body}</svg>')

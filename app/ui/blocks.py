@@ -7,6 +7,7 @@ import gradio as gr
 from app.api.services import Services
 from app.security.access import ANONYMOUS, Principal
 from app.ui.admin_tab import build_admin_tab
+from app.ui.assessment_tab import build_assessment_tab
 from app.ui.chat_tab import build_chat_tab
 from app.ui.knowledge_tab import build_knowledge_tab
 from app.ui.review_tab import build_review_tab
@@ -47,6 +48,7 @@ def build_ui(services: Services) -> gr.Blocks:
         with gr.Tabs():
             build_chat_tab(services, principal)
             build_review_tab(services, principal)
+            build_assessment_tab(services, principal)
             build_knowledge_tab(services, principal)
             build_admin_tab(services, principal)
     blocks.queue(default_concurrency_limit=8)

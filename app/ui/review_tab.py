@@ -3,7 +3,6 @@ the map, download the report."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -17,32 +16,15 @@ from agents.review.report import write_report
 from app.api.errors import ApiError
 from app.api.review_jobs import start_review
 from app.api.services import Services
-from app.api.uploads import GEOMETRY_KINDS, PLAN_KINDS, SUFFIX, check_kind, check_page_count
+from app.api.uploads import GEOMETRY_KINDS, PLAN_KINDS, check_page_count
 from app.security.access import Principal
 from app.ui.chat_tab import date_picker, parse_day
 from app.ui.plan_map import plan_map_svg, worst_by_parcel
 from app.ui.render import FINDING_COLUMNS, finding_rows, summary_html
 from app.ui.session import audit
+from app.ui.uploads import stage_upload
 
 ALL = "全部"
-
-
-def _stage(path: str | None, folder: Path, name: str, kinds: tuple[str, ...],
-           max_bytes: int) -> Path | None:
-    """Check an uploaded file (kind by content, size) and copy it into the job's folder."""
-    if not path:
-        return None
-    source = Path(path)
-    if source.stat().st_size > max_bytes:
-        raise gr.Error(f"{source.name}：文件超过 {max_bytes >> 20} MB 上限")
-    try:
-        kind = check_kind(source, kinds, source.name)
-    except ApiError as exc:
-        raise gr.Error(exc.message) from None
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / (name + SUFFIX[kind])
-    shutil.copyfile(source, target)
-    return target
 
 
 def _filtered(findings: list[dict], severity: str, check: str) -> list[list[str]]:
@@ -88,16 +70,16 @@ def build_review_tab(services: Services, principal: gr.State) -> None:
             limit = services.config.upload_max_mb << 20
             job = services.jobs.new("review", who.name)
             try:
-                plan_path = _stage(plan_file, job.folder, "plan", PLAN_KINDS, limit)
+                plan_path = stage_upload(plan_file, job.folder, "plan", PLAN_KINDS, limit)
                 try:
                     check_page_count(plan_path, services.config.review_max_pages)
                 except ApiError as exc:
                     raise gr.Error(exc.message) from None
-                parcels_path = _stage(parcels_file, job.folder / "parcels", "parcels",
+                parcels_path = stage_upload(parcels_file, job.folder / "parcels", "parcels",
                                       GEOMETRY_KINDS, limit)
-                zone_paths = tuple(_stage(z, job.folder / "zones", f"zone{i}", GEOMETRY_KINDS,
+                zone_paths = tuple(stage_upload(z, job.folder / "zones", f"zone{i}", GEOMETRY_KINDS,
                                           limit) for i, z in enumerate(zone_files or []))
-                conditions_path = _stage(conditions_file, job.folder / "conditions",
+                conditions_path = stage_upload(conditions_file, job.folder / "conditions",
                                          "conditions", ("json",), limit)
             except gr.Error:
                 services.jobs.discard(job)
