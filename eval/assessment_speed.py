@@ -13,8 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from agents.assessment.assessment import AssessmentRequest, assess
 from agents.assessment.compute import IndicatorCalculator, YearInputs
 from agents.assessment.layers import read_survey, read_zones
+from agents.assessment.narrative import template_narrative
+from agents.assessment.report import write_assessment_report
 from agents.assessment.statistics import read_statistics
 from agents.compliance.vector_files import read_ogr
 from eval.sample_region import RegionSpec, write_region
@@ -41,12 +44,26 @@ def run(spec: RegionSpec) -> dict:
         started = time.perf_counter()
         values = IndicatorCalculator(current, base).all()
         computed = time.perf_counter() - started
+        request = AssessmentRequest("样例县", spec.year, surveys[1], (paths["zones"],),
+                                    paths["statistics"], paths["targets"], spec.base_year,
+                                    surveys[0])
+        started = time.perf_counter()
+        result = assess(request)
+        assessed = time.perf_counter() - started
+        narrative = template_narrative(result)
+        report_s = {}
+        for suffix in (".html", ".pdf", ".json"):
+            started = time.perf_counter()
+            write_assessment_report(result, narrative, Path(folder) / f"report{suffix}")
+            report_s[suffix[1:]] = round(time.perf_counter() - started, 2)
     total = read + computed
     return {"polygons_per_year": spec.rows * spec.cols, "indicators": len(values),
             "missing": [v.id for v in values if v.value is None],
             "generate_s": round(generated, 2), "gdal_read_only_s": round(raw_read, 2),
             "read_and_prepare_s": round(read, 2), "compute_s": round(computed, 2),
-            "total_s": round(total, 2), "total_vs_gdal_read": round(total / raw_read, 2)}
+            "total_s": round(total, 2), "total_vs_gdal_read": round(total / raw_read, 2),
+            "assess_with_warnings_s": round(assessed, 2), "report_s": report_s,
+            "spatial_warnings": len(result.spatial)}
 
 
 def main() -> None:
