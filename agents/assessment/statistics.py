@@ -18,12 +18,14 @@ class StatisticsError(BilingualError):
     pass
 
 
-def _rows(path: Path) -> list[list[str]]:
+def table_rows(path: Path) -> list[list[str]]:
+    """The cells of a CSV (UTF-8 or GB18030) or the first sheet of an XLSX, as text."""
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
         sheet = load_workbook(path, read_only=True, data_only=True).active
-        return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        return [["" if v is None else str(v) for v in row]
+                for row in sheet.iter_rows(values_only=True)]
     text = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -33,15 +35,16 @@ def _rows(path: Path) -> list[list[str]]:
     raise StatisticsError("统计表编码无法识别", "cannot decode the statistics table", path.name)
 
 
-def _key(name: str) -> str:
+def column_key(name: str) -> str:
+    """A header without its unit: 常住人口(人) → 常住人口."""
     return _UNIT.sub("", name).strip()
 
 
 def read_statistics(path: Path) -> dict[tuple[str, int], dict[str, float]]:
-    rows = [r for r in _rows(path) if any(cell.strip() for cell in r)]
+    rows = [r for r in table_rows(path) if any(cell.strip() for cell in r)]
     if not rows:
         raise StatisticsError("统计表为空", "the statistics table is empty", path.name)
-    header = [_key(h) for h in rows[0]]
+    header = [column_key(h) for h in rows[0]]
     try:
         region_at = next(i for i, h in enumerate(header) if h in REGION_COLUMNS)
         year_at = next(i for i, h in enumerate(header) if h in YEAR_COLUMNS)

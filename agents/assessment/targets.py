@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.assessment.statistics import StatisticsError, _key, _rows
+from agents.assessment.statistics import StatisticsError, column_key, table_rows
 from kg.domain.loader import load_indicators
 
 NAME_COLUMNS = ("指标名称", "指标", "名称", "indicator")
@@ -29,10 +29,10 @@ def _find(header: list[str], names: tuple[str, ...]) -> int | None:
 def read_targets(path: Path, default_year: int | None = None) -> tuple[dict[str, Target], list[str]]:
     """Targets by indicator id, and rows that name no known indicator (reported, not dropped
     silently)."""
-    rows = [r for r in _rows(path) if any(c.strip() for c in r)]
+    rows = [r for r in table_rows(path) if any(c.strip() for c in r)]
     if not rows:
         raise StatisticsError("指标表为空", "the indicator table is empty", path.name)
-    header = [_key(h) for h in rows[0]]
+    header = [column_key(h) for h in rows[0]]
     name_at, target_at = _find(header, NAME_COLUMNS), _find(header, TARGET_COLUMNS)
     year_at = _find(header, YEAR_COLUMNS)
     if name_at is None or target_at is None:

@@ -20,6 +20,7 @@ from app.security.graph_scope import GraphScope
 from app.settings import Settings
 from app.api.jobs import JobQueue
 from corpus.errors import BilingualError
+from corpus.readers.base import Progress, no_progress
 from corpus.scoped_store import ScopedStore
 from corpus.store import ClauseStore
 from retrieval.search import Searcher
@@ -117,15 +118,14 @@ class Services:
     def write_lock(self) -> threading.Lock:
         return self._write_lock
 
-    def after_change(self, progress=None) -> None:  # type: ignore[no-untyped-def]
+    def after_change(self, progress: Progress = no_progress) -> None:
         """Bring graph and index up to date with the store, then switch searches over."""
         from kg.builder import sync_graph
 
-        noop = progress or (lambda *a: None)
         if graph_built(self.config):
             with open_configured_graph(self.config) as graph:
-                sync_graph(graph, self.store, noop, self.config.rule_dirs)
-        sync_index(self.config, self.store, noop)
+                sync_graph(graph, self.store, progress, self.config.rule_dirs)
+        sync_index(self.config, self.store, progress)
         embedder = self.searcher.embedder if self.searcher is not None else None
         self.searcher = load_searcher(self.config, self.store, self.graph, embedder)
         self._scopes.clear()
