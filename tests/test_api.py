@@ -268,6 +268,10 @@ def test_an_assessment_job_from_upload_to_report(api: httpx.Client, keys: dict[s
     result = api.get(job["links"]["result"], headers=auth(keys["hz-staff"])).json()
     assert {w["name"]: w["level"] for w in result["warnings"]}["林地保有量"] == "red"
     assert len(result["spatial_warnings"]) == 2
+    # The new construction in 永久基本农田 is tied to the clause that forbids it, verified.
+    cited = {b["clause_id"] for b in result["basis"]}
+    assert "土地管理法@2019-08-26#35" in cited
+    assert any("[土地管理法@2019-08-26#35]" in p for p in result["narrative"]["paragraphs"])
     pdf = api.get(job["links"]["report_pdf"], headers=auth(keys["hz-staff"]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     wrong = api.post("/v1/assessments", data=form, headers=auth(keys["hz-staff"]),

@@ -172,13 +172,15 @@ def test_targets_give_green_yellow_red_with_reasons_and_trends(tmp_path: Path) -
 
 # --- reports and the command ------------------------------------------------------------------
 
-def test_guihua_assess_on_the_generated_sample_region(tmp_path: Path) -> None:
+def test_guihua_assess_on_the_generated_sample_region(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
     from typer.testing import CliRunner
 
     from app.cli import app
 
+    monkeypatch.setenv("GUIHUA_DATA_DIR", str(tmp_path / "data"))  # no clauses: no basis
     made = CliRunner().invoke(app, ["eval", "sample-region", str(tmp_path / "region"), "--rows",
                                     "12", "--cols", "30", "--json"])
     assert made.exit_code == 0, made.output
@@ -244,3 +246,15 @@ def test_narrative_numbers_must_come_from_the_computation(tmp_path: Path) -> Non
     assert "123.45" not in "".join(drafted.paragraphs)
     made_up = draft_narrative(result, _Drafter(invented))
     assert made_up.drafted_by == "template" and made_up.dropped == [invented]
+    # Citations: only the clauses the narrative was given, and their ids are not figures.
+    from agents.assessment.basis import Basis
+
+    basis = [Basis("永久基本农田", "土地管理法@2019-08-26#35", "《土地管理法》第三十五条",
+                   "永久基本农田经依法划定后，任何单位和个人不得擅自占用或者改变其用途。",
+                   "2019-08-26", None)]
+    cited = f"永久基本农田内不得擅自占用 [土地管理法@2019-08-26#35]。"
+    stray = "另见 [土地管理法@2019-08-26#99]。"
+    checked = draft_narrative(result, _Drafter(honest + cited + honest + stray + honest), basis)
+    assert checked.dropped == [stray] and "[土地管理法@2019-08-26#35]" in checked.paragraphs[0]
+    assert any(p.startswith("依据：永久基本农田——《土地管理法》第三十五条")
+               for p in draft_narrative(result, None, basis).paragraphs)

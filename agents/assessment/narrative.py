@@ -6,9 +6,12 @@ and the template stands in when the model's draft loses too much."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agents.assessment.assessment import AssessmentResult
+from agents.assessment.basis import Basis
+from agents.grounded_prompt import CITATION_PATTERN
 from agents.llm.base import ChatBackend, GenerationOptions, Message
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
@@ -22,6 +25,7 @@ class Narrative:
     paragraphs: list[str]
     drafted_by: str  # the backend's name, or "template"
     dropped: list[str] = field(default_factory=list)  # sentences with numbers not computed
+    basis: list[Basis] = field(default_factory=list)  # the clauses it cites
 
 
 def _fmt(value: float) -> str:
@@ -47,9 +51,13 @@ def allowed_numbers(result: AssessmentResult) -> set[float]:
     return {round(v, digits) for v in raw for digits in (0, 1, 2, 3, 4)}
 
 
-def unsupported(sentence: str, allowed: set[float]) -> list[str]:
+def unsupported(sentence: str, allowed: set[float], basis: Sequence[Basis] = ()) -> list[str]:
+    """Numbers in `sentence` the computation did not produce (citations and the cited clauses'
+    titles, 第4.0.2条 say, are not figures)."""
+    for item in basis:
+        sentence = sentence.replace(item.title, "")
     found = []
-    for text in _NUMBER.findall(sentence):
+    for text in _NUMBER.findall(CITATION_PATTERN.sub("", sentence)):
         number = float(text.replace(",", ""))
         digits = len(text.split(".")[1]) if "." in text else 0
         if round(number, digits) not in allowed:
@@ -57,7 +65,18 @@ def unsupported(sentence: str, allowed: set[float]) -> list[str]:
     return found
 
 
-def template_narrative(result: AssessmentResult) -> Narrative:
+def _basis_paragraph(basis: Sequence[Basis]) -> list[str]:
+    if not basis:
+        return []
+    return ["依据：" + "；".join(f"{b.about}——{b.title} [{b.clause_id}]" for b in basis) + "。"]
+
+
+def _cites_only(sentence: str, basis: Sequence[Basis]) -> bool:
+    known = {b.clause_id for b in basis}
+    return all(cited in known for cited in CITATION_PATTERN.findall(sentence))
+
+
+def template_narrative(result: AssessmentResult, basis: Sequence[Basis] = ()) -> Narrative:
     s = result.summary
     period = f"{result.base_year}—{result.year} 年" if result.base_year else f"{result.year} 年"
     overview = (f"{result.region}{period}国土空间规划实施体检评估共计算指标 {len(result.values)} 项，"
@@ -76,7 +95,8 @@ def template_narrative(result: AssessmentResult) -> Narrative:
         total = sum(w.area_m2 for w in result.spatial)
         spatial = (f"两期调查之间，永久基本农田和生态保护红线内新增建设用地 {len(result.spatial)} 处，"
                    f"合计 {_fmt(total)} 平方米（{_fmt(total / (10_000 / 15))} 亩），需核实是否依法审批。")
-    return Narrative([overview, *details, spatial], "template")
+    return Narrative([overview, *details, spatial, *_basis_paragraph(list(basis))], "template",
+                     basis=list(basis))
 
 
 def _facts(result: AssessmentResult) -> str:
@@ -92,22 +112,27 @@ def _facts(result: AssessmentResult) -> str:
     return "\n".join(lines)
 
 
-def draft_narrative(result: AssessmentResult, backend: ChatBackend | None) -> Narrative:
-    """The model's draft, number-checked; the template without a model or when the check drops
-    too much."""
-    template = template_narrative(result)
+def draft_narrative(result: AssessmentResult, backend: ChatBackend | None,
+                    basis: Sequence[Basis] = ()) -> Narrative:
+    """The model's draft, number-checked and citation-checked (only the clauses it was given);
+    the template without a model or when the checks drop too much."""
+    basis = list(basis)
+    template = template_narrative(result, basis)
     if backend is None or backend.name == "extractive":
         return template
     messages = [Message(role="system", content="你是国土空间规划体检评估报告的撰写助手。只能使用给出的"
                         "计算结果中的数字，不得推算或编造任何数字，不写表中没有的指标。"),
-                Message(role="user", content=f"计算结果：\n{_facts(result)}\n\n请用三到五句话写出评估"
-                        "结论：总体情况、主要预警及原因、需要关注的空间问题。")]
+                Message(role="user", content=f"计算结果：\n{_facts(result)}\n\n可引用的条文：\n"
+                        + "\n".join(f"[{b.clause_id}] {b.title}：{b.text[:200]}" for b in basis)
+                        + "\n\n请用三到五句话写出评估结论：总体情况、主要预警及原因、需要关注的空间"
+                        "问题；引用条文时在句末写出其 id，如 [id]。")]
     draft = backend.complete(messages, GenerationOptions(max_tokens=400, temperature=0.0)).text
     allowed = allowed_numbers(result)
     sentences = [s.strip() for s in _SENTENCE.findall(draft) if s.strip()]
-    kept = [s for s in sentences if not unsupported(s, allowed)]
+    kept = [s for s in sentences
+            if not unsupported(s, allowed, basis) and _cites_only(s, basis)]
     dropped = [s for s in sentences if s not in kept]
     if not kept or len(dropped) > MAX_DROPPED_SHARE * len(sentences):
         template.dropped = dropped
         return template
-    return Narrative(["".join(kept)], backend.name, dropped)
+    return Narrative(["".join(kept), *_basis_paragraph(basis)], backend.name, dropped, basis)

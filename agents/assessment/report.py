@@ -44,6 +44,10 @@ _TEMPLATE = report_template(
 {% endfor %}</table>
 {% else %}<p>未发现永久基本农田、生态保护红线内的新增建设用地{% if not base_year %}（未提供基期调查）{% endif %}。</p>{% endif %}
 {{ map }}
+{% if basis %}<h2>五、相关条文</h2>
+{% for b in basis %}<p><b>{{ b.about }}</b>：{{ b.title }} [{{ b.clause_id }}]（{{ b.valid_from or "?" }} 起施行，现行有效）</p>
+<p class="small">{{ b.text }}</p>
+{% endfor %}{% endif %}
 <h2>附：计算方法与依据</h2>
 <table><tr><th>指标</th><th>公式或定义</th><th>输入</th><th>依据</th></tr>
 {% for row in rows %}<tr><td>{{ row.name }}</td><td class="small">{{ row.formula }}</td>
@@ -123,13 +127,15 @@ def to_html(result: AssessmentResult, narrative: Narrative, pictures: str = "inl
         title=f"{result.region}{period}国土空间规划实施体检评估报告", summary=result.summary,
         narrative=narrative, narrative_source=source, rows=rows,
         chart=jinja2.utils.markupsafe.Markup(chart), map=jinja2.utils.markupsafe.Markup(map_svg),
-        spatial=result.spatial, base_year=result.base_year, notes=result.notes)
+        spatial=result.spatial, base_year=result.base_year, notes=result.notes,
+        basis=narrative.basis)
 
 
 def to_json(result: AssessmentResult, narrative: Narrative) -> dict:
     return {**result.to_dict(), "narrative": {"paragraphs": narrative.paragraphs,
                                               "drafted_by": narrative.drafted_by,
-                                              "dropped": narrative.dropped}}
+                                              "dropped": narrative.dropped},
+            "basis": [b.to_dict() for b in narrative.basis]}
 
 
 def write_assessment_report(result: AssessmentResult, narrative: Narrative, path: Path) -> None:

@@ -9,6 +9,7 @@ import typer
 
 from app.cli.common import (
     JsonFlag,
+    clause_store,
     emit,
     fail,
     out,
@@ -17,6 +18,7 @@ from app.cli.common import (
     user_errors,
 )
 from app.cli.corpus_commands import app
+from app.indexes import index_searcher
 
 LEVEL_STYLES = {"red": "red", "yellow": "yellow", "green": "green", "none": "dim"}
 
@@ -41,6 +43,7 @@ def assess(region: Annotated[str, typer.Option(help="地区名称 / region")],
     """体检评估：指标计算、预警与报告 / assessment: indicators, warnings, report."""
     from agents.assessment.assessment import AssessmentRequest
     from agents.assessment.assessment import assess as run_assessment
+    from agents.assessment.basis import assessment_day, legal_basis
     from agents.assessment.compute import shown_unit
     from agents.assessment.narrative import LEVEL_WORDS, draft_narrative
     from agents.assessment.report import FORMATS, write_assessment_report
@@ -51,10 +54,13 @@ def assess(region: Annotated[str, typer.Option(help="地区名称 / region")],
              f"{report.name}", as_json)
     request = AssessmentRequest(region, year, survey, tuple(zones or ()), statistics, targets,
                                 base_year, base_survey)
+    config = settings()
     with user_errors(as_json):
         with progress_bar("体检评估", not as_json) as progress:
             result = run_assessment(request, progress)
-        narrative = draft_narrative(result, backend_from_settings(settings()))
+        with clause_store(config) as store, index_searcher(config, store) as searcher:
+            basis = legal_basis(result, searcher, assessment_day(year)) if searcher else []
+        narrative = draft_narrative(result, backend_from_settings(config), basis)
         if report is not None:
             write_assessment_report(result, narrative, report)
     if as_json:

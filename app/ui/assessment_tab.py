@@ -74,7 +74,7 @@ def build_assessment_tab(services: Services, principal: gr.State) -> None:
                                         zone_paths, stats_path, targets_path,
                                         int(base_value) if base_path and base_value else None,
                                         base_path)
-            start_assessment(services, job, request)
+            start_assessment(services, who, job, request)
             audit(services, who, "assess", f"{request.region} {request.year}")
             while job.status in ("queued", "running"):
                 progress(job.done / job.total if job.total else 0.0, desc=job.stage or "排队中")

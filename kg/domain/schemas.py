@@ -189,6 +189,8 @@ class Assessment(_Frozen):
     direction: Literal["higher", "lower"]  # which way is better
     levels: tuple[PlanLevel, ...] = Field(min_length=1)
     compute: Computation
+    # What to search the clause store for when a warning needs its legal basis.
+    basis_query: str | None = None
 
 
 class Indicator(_Frozen):

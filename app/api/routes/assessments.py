@@ -63,9 +63,9 @@ async def submit(request: Request,
     except ApiError:
         services.jobs.discard(job)
         raise
-    start_assessment(services, job, AssessmentRequest(region, year, survey_path, zone_paths,
-                                                      stats_path, targets_path, base_year,
-                                                      base_path))
+    request_ = AssessmentRequest(region, year, survey_path, zone_paths, stats_path, targets_path,
+                                 base_year, base_path)
+    start_assessment(services, principal, job, request_)
     return {**job.to_dict(), "links": _links(job)}
 
 
