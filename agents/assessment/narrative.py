@@ -125,7 +125,8 @@ def draft_narrative(result: AssessmentResult, backend: ChatBackend | None,
                 Message(role="user", content=f"计算结果：\n{_facts(result)}\n\n可引用的条文：\n"
                         + "\n".join(f"[{b.clause_id}] {b.title}：{b.text[:200]}" for b in basis)
                         + "\n\n请用三到五句话写出评估结论：总体情况、主要预警及原因、需要关注的空间"
-                        "问题；引用条文时在句末写出其 id，如 [id]。")]
+                        "问题。" + (f"引用条文时在句末写出方括号中的条文 id，例如 [{basis[0].clause_id}]。"
+                                   if basis else ""))]
     draft = backend.complete(messages, GenerationOptions(max_tokens=400, temperature=0.0)).text
     allowed = allowed_numbers(result)
     sentences = [s.strip() for s in _SENTENCE.findall(draft) if s.strip()]
