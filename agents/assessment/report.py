@@ -4,6 +4,7 @@ from the same HTML, charts and map as pictures) and JSON for other systems."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
@@ -12,12 +13,13 @@ import jinja2
 from agents.assessment.assessment import AssessmentResult
 from agents.assessment.charts import LEVEL_COLOURS, trend_chart_svg
 from agents.assessment.narrative import LEVEL_WORDS, Narrative
+from agents.reports.files import write_by_suffix
 from agents.reports.html import report_template
 from agents.reports.pdf import html_to_pdf
 from agents.reports.svg_map import MapFrame
 from kg.domain.loader import indicators_by_id
 
-FORMATS = (".html", ".pdf", ".json")
+FORMATS = (".html", ".pdf", ".json")  # what write_assessment_report writes
 ZONE_COLOURS = {"永久基本农田": "#f2d94e", "生态保护红线": "#2e8b57", "城镇开发边界": "#7b3fa0"}
 
 _TEMPLATE = report_template(
@@ -110,11 +112,16 @@ def warning_map_svg(result: AssessmentResult) -> str:
     return frame.svg("".join(body) + legend, "空间预警图")
 
 
+def _pictures(result: AssessmentResult, rows: list[dict] | None = None) -> tuple[str, str]:
+    """The chart and the warning map ("" when there is nothing to map), as SVG."""
+    return trend_chart_svg(rows or indicator_rows(result)), warning_map_svg(result)
+
+
 def to_html(result: AssessmentResult, narrative: Narrative, pictures: str = "inline") -> str:
     """`pictures`: "inline" puts the SVG in the page; "files" refers to chart.svg / map.svg
     (the PDF engine reads pictures from its archive)."""
     rows = indicator_rows(result)
-    chart, map_svg = trend_chart_svg(rows), warning_map_svg(result)
+    chart, map_svg = _pictures(result, rows)
     if pictures == "files":
         chart = '<img src="chart.svg"/>'
         map_svg = '<img src="map.svg"/>' if map_svg else ""
@@ -139,25 +146,18 @@ def to_json(result: AssessmentResult, narrative: Narrative) -> dict:
 
 
 def write_assessment_report(result: AssessmentResult, narrative: Narrative, path: Path) -> None:
-    """By extension (.html, .pdf, .json); written beside and renamed into place."""
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ValueError(f"报告格式应为 {'/'.join(FORMATS)} / report format must be one of "
-                         f"{', '.join(FORMATS)}: {path.name}")
-    partial = path.with_name(path.name + ".partial")
-    try:
-        if suffix == ".pdf":
-            rows = indicator_rows(result)
-            images = {"chart.svg": trend_chart_svg(rows).encode()}
-            map_svg = warning_map_svg(result)
-            if map_svg:
-                images["map.svg"] = map_svg.encode()
-            html_to_pdf(to_html(result, narrative, pictures="files"), partial, images)
-        elif suffix == ".json":
-            partial.write_text(json.dumps(to_json(result, narrative), ensure_ascii=False,
-                                          indent=2), encoding="utf-8")
-        else:
-            partial.write_text(to_html(result, narrative), encoding="utf-8")
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+    """By extension (.html, .pdf, .json; agents/reports/files.py)."""
+    def pdf(partial: Path) -> None:
+        chart, map_svg = _pictures(result)
+        images = {"chart.svg": chart.encode()}
+        if map_svg:
+            images["map.svg"] = map_svg.encode()
+        html_to_pdf(to_html(result, narrative, pictures="files"), partial, images)
+
+    def text(render: Callable[[], str]) -> Callable[[Path], None]:
+        return lambda partial: partial.write_text(render(), encoding="utf-8")
+
+    write_by_suffix(path, {
+        ".html": text(lambda: to_html(result, narrative)), ".pdf": pdf,
+        ".json": text(lambda: json.dumps(to_json(result, narrative), ensure_ascii=False,
+                                         indent=2))})

@@ -5,10 +5,12 @@ HTML by PyMuPDF with its built-in CJK font, so no system fonts are needed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 
 from agents.compliance.model import SEVERITY_LABELS, Finding
+from agents.reports.files import write_by_suffix
 from agents.reports.html import report_template
 from agents.reports.pdf import html_to_pdf
 from agents.review.pipeline import ReviewReport
@@ -104,20 +106,11 @@ def to_pdf(report: ReviewReport, path: Path) -> None:
 
 
 def write_report(report: ReviewReport, path: Path) -> None:
-    """By the file's extension: .html, .md, .json or .pdf. Written beside and renamed into
-    place, so a failed export never leaves half a report."""
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ValueError(f"报告格式应为 {'/'.join(FORMATS)} / report format must be one of "
-                         f"{', '.join(FORMATS)}: {path.name}")
-    partial = path.with_name(path.name + ".partial")
-    try:
-        if suffix == ".pdf":
-            to_pdf(report, partial)
-        else:
-            render = {".html": to_html, ".md": to_markdown,
-                      ".json": lambda r: json.dumps(r.to_dict(), ensure_ascii=False, indent=2)}
-            partial.write_text(render[suffix](report), encoding="utf-8")
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+    """By the file's extension: .html, .md, .json or .pdf (agents/reports/files.py)."""
+    def text(render: Callable[[ReviewReport], str]) -> Callable[[Path], None]:
+        return lambda partial: partial.write_text(render(report), encoding="utf-8")
+
+    write_by_suffix(path, {
+        ".html": text(to_html), ".md": text(to_markdown),
+        ".json": text(lambda r: json.dumps(r.to_dict(), ensure_ascii=False, indent=2)),
+        ".pdf": lambda partial: to_pdf(report, partial)})
